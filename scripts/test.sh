@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test: set-up (idempotent), the unit tests of the pure code and the simulator,
+# then the end-to-end tests, which start the simulator and `wrangler dev` themselves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+bash scripts/build.sh
+cargo build -q -p wechat-sim --bin wechat-sim
+
+# Every e2e process runs in its own process group under target/e2e and is stopped by the
+# harness; should a test binary itself be killed, sweep what it left behind.
+sweep() { pkill -f -- "--persist-to $PWD/target/e2e/" 2>/dev/null || true; pkill -f -- "$PWD/target/debug/wechat-sim" 2>/dev/null || true; }
+trap sweep EXIT
+
+# Each e2e test starts its own wrangler dev (~850 MB); three at a time fits a 2-core machine.
+export RUST_TEST_THREADS="${RUST_TEST_THREADS:-3}"
+cargo test --workspace "$@"

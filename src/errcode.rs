@@ -1,0 +1,153 @@
+//! WeChat's errcodes and what each means for our callers. WeChat answers HTTP 200 for
+//! business errors; success bodies may carry `errcode: 0` or no errcode at all.
+//! Match on `errcode`, never on `errmsg` (its wording and `rid` suffix change).
+
+use crate::error::ApiError;
+use serde_json::Value;
+
+/// The API family a call belongs to: the same errcode means different things per family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Token,
+    Login,
+    Phone,
+    CheckSession,
+    QrCode,
+    Messages,
+    Generic,
+}
+
+/// The errcode of a WeChat JSON body; absent means success (0).
+pub fn errcode_of(body: &Value) -> i64 {
+    match body.get("errcode") {
+        Some(Value::Number(n)) => n.as_i64().unwrap_or(-1),
+        Some(Value::String(s)) => s.trim().parse().unwrap_or(-1),
+        _ => 0,
+    }
+}
+
+/// `errmsg` without its ` rid: …` / ` hint: […]` suffix, bounded, for our error messages.
+pub fn errmsg_of(body: &Value) -> String {
+    let raw = body.get("errmsg").and_then(Value::as_str).unwrap_or("");
+    let cut = [" rid:", ", rid:", " hint:", ",rid:"]
+        .iter()
+        .filter_map(|m| raw.find(m))
+        .min()
+        .unwrap_or(raw.len());
+    raw.get(..cut).unwrap_or(raw).chars().take(160).collect::<String>().trim().to_owned()
+}
+
+/// The codes that mean "this access_token is stale": refresh once (compare-and-refresh),
+/// retry once.
+pub fn is_stale_token(code: i64) -> bool {
+    matches!(code, 40001 | 42001 | 40014)
+}
+
+/// Our error for a WeChat errcode in the given API family.
+pub fn map(api: Api, code: i64, errmsg: &str) -> ApiError {
+    let said = if errmsg.is_empty() { String::new() } else { format!(" (WeChat said: {errmsg})") };
+    let e = |status: u16, c: &'static str, m: &str| ApiError::new(status, c, format!("{m}{said}")).with_errcode(code);
+    match (api, code) {
+        (_, -1) => e(503, "wechat_busy", "WeChat is busy (system error); retry shortly"),
+        (Api::Login, 40029 | 40163) => e(
+            401,
+            "invalid_login_code",
+            "the login code is invalid, expired or already used: call wx.login again and send the new code",
+        ),
+        (Api::Login, 40226) => e(403, "login_blocked", "WeChat blocked this login as high-risk"),
+        (Api::Phone, 40029) => e(400, "invalid_phone_code", "the phone code is invalid, expired or already used: ask the user again"),
+        (Api::Phone, 40013) => e(400, "invalid_phone_code", "the phone code belongs to another app"),
+        (Api::CheckSession, 87009) => e(401, "session_key_invalid", "WeChat no longer accepts this session's key: log in again"),
+        (Api::QrCode, 41030) => e(
+            400,
+            "invalid_page",
+            "the page is not in the published version: publish it, or pass check_path=false or env_version trial/develop",
+        ),
+        (Api::QrCode, 40169) => e(400, "invalid_scene", "WeChat rejected the scene or the request body"),
+        (Api::QrCode, 40097) => e(400, "invalid_args", "WeChat rejected an argument (env_version or width)"),
+        (Api::QrCode, 40159) => e(400, "invalid_path", "WeChat rejected the path"),
+        (Api::QrCode, 45029) => e(409, "quota_exhausted", "the lifetime total of 100,000 codes for this app is used up"),
+        (Api::Messages, 43101) => e(409, "user_not_subscribed", "the user has not subscribed to this template (or used the grant)"),
+        (Api::Messages, 45015) => e(409, "outside_service_window", "the user has not interacted within the customer-service window"),
+        (Api::Messages, 45047) => e(429, "send_quota_exhausted", "the customer-service send quota for this user is used up"),
+        (Api::Messages, 40003) => e(400, "invalid_openid", "the openid is not a user of this app"),
+        (Api::Messages, 47003) => e(400, "invalid_template_data", "WeChat rejected the template data"),
+        (Api::Messages, 45002) => e(413, "content_too_long", "the message content is too long"),
+        (Api::Messages, 40037) => e(400, "invalid_template_id", "the template id is invalid"),
+        (_, 45009 | 45011) => e(429, "rate_limited", "WeChat's rate limit or quota was reached; retry later"),
+        (_, 47001) => e(400, "invalid_request", "WeChat rejected the request format"),
+        (_, 48001) => e(403, "api_unauthorized", "this app is not allowed to call this WeChat API"),
+        (_, 40013 | 40125 | 41002 | 41004 | 40243) => e(
+            502,
+            "wechat_credentials_rejected",
+            "WeChat rejected the app id or AppSecret: check WECHAT_APPID / WECHAT_APP_SECRET",
+        ),
+        (_, 40164 | 89501 | 89503 | 89506 | 89507) => e(
+            502,
+            "wechat_ip_not_allowed",
+            "WeChat refused this caller's IP: Workers have no fixed egress IP, so clear the AppSecret IP whitelist or proxy token calls",
+        ),
+        (_, 40001 | 42001 | 40014 | 41001) => e(502, "access_token_rejected", "WeChat rejected the access_token"),
+        _ => e(502, "wechat_error", "WeChat answered with an error"),
+    }
+}
+
+/// Maps a whole JSON body: `Ok(body)` on success, else our error.
+pub fn check(api: Api, body: Value) -> Result<Value, ApiError> {
+    match errcode_of(&body) {
+        0 => Ok(body),
+        code => Err(map(api, code, &errmsg_of(&body))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_absent_errcode_is_success() {
+        assert_eq!(errcode_of(&json!({"access_token": "x", "expires_in": 7200})), 0);
+        assert_eq!(errcode_of(&json!({"errcode": 0, "errmsg": "ok"})), 0);
+        assert_eq!(errcode_of(&json!({"errcode": 40001})), 40001);
+        assert_eq!(errcode_of(&json!({"errcode": "bogus"})), -1);
+    }
+
+    #[test]
+    fn the_rid_suffix_is_dropped_from_errmsg() {
+        let body = json!({"errcode": 40029, "errmsg": "invalid code, rid: 6502a1b2-12345678-0abcdef1"});
+        assert_eq!(errmsg_of(&body), "invalid code");
+        let body = json!({"errcode": 40029, "errmsg": "invalid code hint: [AbCd]"});
+        assert_eq!(errmsg_of(&body), "invalid code");
+    }
+
+    #[test]
+    fn stale_token_codes_are_exactly_the_three() {
+        assert!(is_stale_token(40001) && is_stale_token(42001) && is_stale_token(40014));
+        assert!(!is_stale_token(41001) && !is_stale_token(40029));
+    }
+
+    #[test]
+    fn login_codes_map_to_what_the_client_can_act_on() {
+        let used = map(Api::Login, 40163, "code been used");
+        assert_eq!((used.status, used.code.as_ref(), used.wechat_errcode), (401, "invalid_login_code", Some(40163)));
+        assert_eq!(map(Api::Login, 40226, "").status, 403);
+        assert_eq!(map(Api::Login, 45011, "").status, 429);
+        assert_eq!(map(Api::Login, -1, "").status, 503);
+    }
+
+    #[test]
+    fn qr_and_message_codes_map_as_documented() {
+        assert_eq!(map(Api::QrCode, 41030, "").code, "invalid_page");
+        assert_eq!(map(Api::QrCode, 45029, "").status, 409);
+        assert_eq!(map(Api::QrCode, 45009, "").status, 429);
+        assert_eq!(map(Api::Messages, 43101, "").code, "user_not_subscribed");
+        assert_eq!(map(Api::Messages, 45002, "").status, 413);
+    }
+
+    #[test]
+    fn check_passes_success_bodies_through() {
+        assert!(check(Api::Generic, json!({"dns": []})).is_ok());
+        assert_eq!(check(Api::Generic, json!({"errcode": 48001})).unwrap_err().status, 403);
+    }
+}
