@@ -1,0 +1,129 @@
+//! Cryptography of the WeChat protocols: every signature, the WXBizMsgCrypt push envelope and
+//! open-data (`encryptedData`) decryption. Pure Rust (RustCrypto), no `worker` types.
+//!
+//! - [`signature`]: push `signature` / `msg_signature`, rawData and session signatures, and the
+//!   constant-time hex comparison every check goes through.
+//! - [`msg_crypt`]: AES-256-CBC with 32-byte PKCS#7 and the app id trailer (§8.5).
+//! - [`open_data`]: AES-128-CBC open data and its watermark (§6).
+//!
+//! Both decryptors report a [`CryptoError`].
+
+pub mod msg_crypt;
+pub mod open_data;
+pub mod signature;
+
+pub use msg_crypt::{Decrypted, MsgCrypt};
+pub use open_data::{check_watermark, decrypt_open_data, encrypt_open_data, WatermarkError};
+
+use std::fmt;
+
+/// Why a decryption (or a key) was refused. Messages name the problem, never key material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CryptoError {
+    /// The EncodingAESKey is not 43 characters of `[A-Za-z0-9]` decoding to 32 bytes.
+    InvalidKey,
+    /// The ciphertext (or iv, or session_key) is not valid standard base64.
+    InvalidBase64,
+    /// The ciphertext is empty or not a whole number of AES blocks.
+    InvalidLength,
+    /// The PKCS#7 padding is wrong: usually a wrong key or a corrupted ciphertext.
+    InvalidPadding,
+    /// The length prefix points outside the decrypted buffer.
+    InvalidMessageLength,
+    /// The trailer after the message is not our app id: encrypted for another app.
+    AppIdMismatch,
+    /// The decrypted message is not UTF-8.
+    NotUtf8,
+    /// An open-data iv that is not base64 of 16 bytes.
+    InvalidIv,
+    /// A session_key that is not base64 of 16 bytes.
+    InvalidSessionKey,
+}
+
+impl fmt::Display for CryptoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CryptoError::InvalidKey => {
+                "the EncodingAESKey must be 43 characters of A-Z, a-z, 0-9 (base64 of 32 bytes)"
+            }
+            CryptoError::InvalidBase64 => "the ciphertext is not valid base64",
+            CryptoError::InvalidLength => {
+                "the ciphertext is empty or not a multiple of the 16-byte AES block"
+            }
+            CryptoError::InvalidPadding => {
+                "the decrypted padding is invalid (wrong key or corrupted ciphertext)"
+            }
+            CryptoError::InvalidMessageLength => {
+                "the decrypted length prefix does not fit the buffer (wrong key or corrupted ciphertext)"
+            }
+            CryptoError::AppIdMismatch => {
+                "the decrypted message was encrypted for another app id"
+            }
+            CryptoError::NotUtf8 => "the decrypted message is not UTF-8",
+            CryptoError::InvalidIv => "the iv must be base64 of 16 bytes",
+            CryptoError::InvalidSessionKey => {
+                "the session_key must be base64 of 16 bytes (log in again)"
+            }
+        })
+    }
+}
+
+impl std::error::Error for CryptoError {}
+
+/// AES block size; both schemes run CBC over 16-byte blocks.
+const AES_BLOCK: usize = 16;
+
+/// Splits a buffer into AES blocks. Callers check the length is a multiple of 16 first; a tail
+/// would be dropped, never indexed, so no input can make this panic.
+fn to_blocks(bytes: &[u8]) -> Vec<aes::Block> {
+    bytes
+        .chunks_exact(AES_BLOCK)
+        .map(|chunk| {
+            let mut block = aes::Block::default();
+            block
+                .iter_mut()
+                .zip(chunk)
+                .for_each(|(dst, src)| *dst = *src);
+            block
+        })
+        .collect()
+}
+
+fn from_blocks(blocks: &[aes::Block]) -> Vec<u8> {
+    blocks
+        .iter()
+        .flat_map(|block| block.iter().copied())
+        .collect()
+}
+
+/// Appends PKCS#7 padding up to a multiple of `block` (16 for open data, 32 for WXBizMsgCrypt);
+/// a full block of padding when already aligned, as both schemes require.
+fn pkcs7_pad(buf: &mut Vec<u8>, block: u8) {
+    let used = buf
+        .len()
+        .checked_rem(usize::from(block))
+        .and_then(|rem| u8::try_from(rem).ok())
+        .unwrap_or(0);
+    let pad = block.saturating_sub(used);
+    buf.resize(buf.len().saturating_add(usize::from(pad)), pad);
+}
+
+/// Strips PKCS#7 padding of value 1..=`max_pad`, checking every pad byte; returns the content
+/// and the pad value.
+fn pkcs7_unpad(plain: &[u8], max_pad: u8) -> Result<(&[u8], u8), CryptoError> {
+    let (&pad, _) = plain.split_last().ok_or(CryptoError::InvalidLength)?;
+    if pad == 0 || pad > max_pad {
+        return Err(CryptoError::InvalidPadding);
+    }
+    let content_len = plain
+        .len()
+        .checked_sub(usize::from(pad))
+        .ok_or(CryptoError::InvalidPadding)?;
+    let (content, padding) = plain
+        .split_at_checked(content_len)
+        .ok_or(CryptoError::InvalidPadding)?;
+    if padding.iter().any(|&b| b != pad) {
+        return Err(CryptoError::InvalidPadding);
+    }
+    Ok((content, pad))
+}

@@ -1,0 +1,292 @@
+//! WXBizMsgCrypt (§8.5): the AES-256-CBC envelope of compatible- and safe-mode pushes and of
+//! encrypted passive replies. Plaintext = random16 | u32be(len) | msg | appid, PKCS#7-padded to a
+//! multiple of 32 bytes (so pad values 17..=32 occur and a 16-byte unpadder would fail).
+
+pub use super::CryptoError;
+use super::{from_blocks, pkcs7_pad, pkcs7_unpad, to_blocks, AES_BLOCK};
+use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::Engine;
+use std::fmt;
+use subtle::ConstantTimeEq;
+
+type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
+type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
+
+/// WeChat pads to 32-byte blocks although AES works on 16.
+const PAD_BLOCK: u8 = 32;
+const RANDOM_LEN: usize = 16;
+const LEN_PREFIX: usize = 4;
+const ENCODING_AES_KEY_LEN: usize = 43;
+
+/// The 43rd key character may carry non-zero trailing bits (the official sample key does), which
+/// a strict decoder rejects although WeChat and every SDK accept it.
+const LENIENT_KEY_ENGINE: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
+
+/// A decrypted envelope with the parts tests and the simulator want to see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decrypted {
+    pub random16: [u8; 16],
+    /// The PKCS#7 pad value that was stripped (1..=32).
+    pub pad: u8,
+    pub msg: String,
+}
+
+/// The AES key and app id of one push configuration.
+#[derive(Clone)]
+pub struct MsgCrypt {
+    key: [u8; 32],
+    appid: String,
+}
+
+impl fmt::Debug for MsgCrypt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MsgCrypt")
+            .field("appid", &self.appid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MsgCrypt {
+    /// Builds the cipher from the 43-character EncodingAESKey of the admin console.
+    pub fn new(encoding_aes_key: &str, appid: &str) -> Result<Self, CryptoError> {
+        let well_formed = encoding_aes_key.len() == ENCODING_AES_KEY_LEN
+            && encoding_aes_key.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !well_formed {
+            return Err(CryptoError::InvalidKey);
+        }
+        let decoded = LENIENT_KEY_ENGINE
+            .decode(format!("{encoding_aes_key}="))
+            .map_err(|_| CryptoError::InvalidKey)?;
+        let key: [u8; 32] = decoded.try_into().map_err(|_| CryptoError::InvalidKey)?;
+        Ok(MsgCrypt {
+            key,
+            appid: appid.to_owned(),
+        })
+    }
+
+    pub fn appid(&self) -> &str {
+        &self.appid
+    }
+
+    /// Decrypts an `Encrypt` value to the message it carries. Check `msg_signature` first.
+    pub fn decrypt(&self, encrypt_b64: &str) -> Result<String, CryptoError> {
+        self.decrypt_detailed(encrypt_b64).map(|d| d.msg)
+    }
+
+    /// Like [`MsgCrypt::decrypt`], also returning the random prefix and the pad value.
+    pub fn decrypt_detailed(&self, encrypt_b64: &str) -> Result<Decrypted, CryptoError> {
+        let ciphertext = STANDARD
+            .decode(encrypt_b64.as_bytes())
+            .map_err(|_| CryptoError::InvalidBase64)?;
+        if ciphertext.is_empty() || ciphertext.len() % AES_BLOCK != 0 {
+            return Err(CryptoError::InvalidLength);
+        }
+        let mut blocks = to_blocks(&ciphertext);
+        Aes256CbcDec::new(&self.key.into(), &self.iv().into()).decrypt_blocks_mut(&mut blocks);
+        let plain = from_blocks(&blocks);
+
+        let (content, pad) = pkcs7_unpad(&plain, PAD_BLOCK)?;
+
+        let (random, rest) = content
+            .split_first_chunk::<RANDOM_LEN>()
+            .ok_or(CryptoError::InvalidMessageLength)?;
+        let (len_prefix, rest) = rest
+            .split_first_chunk::<LEN_PREFIX>()
+            .ok_or(CryptoError::InvalidMessageLength)?;
+        let msg_len = usize::try_from(u32::from_be_bytes(*len_prefix))
+            .map_err(|_| CryptoError::InvalidMessageLength)?;
+        let (msg, trailer) = rest
+            .split_at_checked(msg_len)
+            .ok_or(CryptoError::InvalidMessageLength)?;
+        if !bool::from(trailer.ct_eq(self.appid.as_bytes())) {
+            return Err(CryptoError::AppIdMismatch);
+        }
+        let msg = String::from_utf8(msg.to_vec()).map_err(|_| CryptoError::NotUtf8)?;
+        Ok(Decrypted {
+            random16: *random,
+            pad,
+            msg,
+        })
+    }
+
+    /// Encrypts `msg` to an `Encrypt` value. The random prefix is an argument so callers own
+    /// the randomness (and tests are deterministic).
+    pub fn encrypt(&self, msg: &str, random16: [u8; 16]) -> String {
+        // A u32 length prefix cannot describe more; saturating keeps this total. Bodies are far
+        // smaller (64 KiB at most), so the prefix is always exact in practice.
+        let msg_len = u32::try_from(msg.len()).unwrap_or(u32::MAX);
+        let mut plain = Vec::with_capacity(msg.len().saturating_add(96));
+        plain.extend_from_slice(&random16);
+        plain.extend_from_slice(&msg_len.to_be_bytes());
+        plain.extend_from_slice(msg.as_bytes());
+        plain.extend_from_slice(self.appid.as_bytes());
+        self.seal(plain)
+    }
+
+    /// Pads and encrypts an already assembled plaintext buffer.
+    fn seal(&self, mut plain: Vec<u8>) -> String {
+        pkcs7_pad(&mut plain, PAD_BLOCK);
+        let mut blocks = to_blocks(&plain);
+        Aes256CbcEnc::new(&self.key.into(), &self.iv().into()).encrypt_blocks_mut(&mut blocks);
+        STANDARD.encode(from_blocks(&blocks))
+    }
+
+    /// WeChat uses the first half of the key as the CBC iv.
+    fn iv(&self) -> [u8; 16] {
+        let mut iv = [0u8; 16];
+        iv.iter_mut()
+            .zip(&self.key)
+            .for_each(|(dst, src)| *dst = *src);
+        iv
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aes::cipher::block_padding::Pkcs7;
+
+    const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+    const APPID: &str = "wx2c2769f8efd9abc2";
+
+    fn crypt() -> MsgCrypt {
+        MsgCrypt::new(KEY, APPID).unwrap()
+    }
+
+    fn raw(len_prefix: u32, msg: &[u8], trailer: &[u8]) -> Vec<u8> {
+        let mut plain = b"0123456789abcdef".to_vec();
+        plain.extend_from_slice(&len_prefix.to_be_bytes());
+        plain.extend_from_slice(msg);
+        plain.extend_from_slice(trailer);
+        plain
+    }
+
+    #[test]
+    fn every_pad_value_from_1_to_32_round_trips() {
+        let mut seen = std::collections::BTreeSet::new();
+        for len in 0..64 {
+            let msg = "m".repeat(len);
+            let decrypted = crypt()
+                .decrypt_detailed(&crypt().encrypt(&msg, *b"0123456789abcdef"))
+                .unwrap();
+            assert_eq!(decrypted.msg, msg);
+            assert_eq!(&decrypted.random16, b"0123456789abcdef");
+            seen.insert(decrypted.pad);
+        }
+        assert_eq!(seen, (1..=32).collect());
+    }
+
+    #[test]
+    fn a_pad_value_above_16_defeats_a_16_byte_unpadder() {
+        // 16 + 4 + 6 + 18 = 44 bytes, so the pad is 20.
+        let encrypted = crypt().encrypt("abcdef", [7; 16]);
+        assert_eq!(crypt().decrypt_detailed(&encrypted).unwrap().pad, 20);
+        let mut buf = STANDARD.decode(&encrypted).unwrap();
+        let key = LENIENT_KEY_ENGINE.decode(format!("{KEY}=")).unwrap();
+        let dec = Aes256CbcDec::new_from_slices(&key, &key[..16]).unwrap();
+        assert!(dec.decrypt_padded_mut::<Pkcs7>(&mut buf).is_err());
+    }
+
+    #[test]
+    fn a_malformed_key_is_refused() {
+        assert_eq!(
+            MsgCrypt::new(&KEY[..42], APPID).unwrap_err(),
+            CryptoError::InvalidKey
+        );
+        assert_eq!(
+            MsgCrypt::new(&format!("{KEY}A"), APPID).unwrap_err(),
+            CryptoError::InvalidKey
+        );
+        let with_plus = format!("+{}", &KEY[1..]);
+        assert_eq!(
+            MsgCrypt::new(&with_plus, APPID).unwrap_err(),
+            CryptoError::InvalidKey
+        );
+    }
+
+    #[test]
+    fn debug_output_does_not_show_the_key() {
+        let shown = format!("{:?}", crypt());
+        assert!(shown.contains(APPID));
+        assert!(!shown.contains("key"), "{shown}");
+    }
+
+    #[test]
+    fn bad_base64_and_bad_lengths_are_named() {
+        assert_eq!(
+            crypt().decrypt("not base64!"),
+            Err(CryptoError::InvalidBase64)
+        );
+        assert_eq!(crypt().decrypt(""), Err(CryptoError::InvalidLength));
+        assert_eq!(
+            crypt().decrypt(&STANDARD.encode([0u8; 17])),
+            Err(CryptoError::InvalidLength)
+        );
+    }
+
+    #[test]
+    fn a_truncated_ciphertext_is_refused() {
+        let full = STANDARD
+            .decode(crypt().encrypt("<xml>hello</xml>", *b"89465c840c5f116f"))
+            .unwrap();
+        for cut in (16..full.len()).step_by(16) {
+            let result = crypt().decrypt(&STANDARD.encode(&full[..cut]));
+            assert!(result.is_err(), "cut at {cut} decrypted");
+        }
+    }
+
+    #[test]
+    fn a_length_prefix_larger_than_the_buffer_is_refused() {
+        for prefix in [100, u32::MAX] {
+            let sealed = crypt().seal(raw(prefix, b"hello", APPID.as_bytes()));
+            assert_eq!(
+                crypt().decrypt(&sealed),
+                Err(CryptoError::InvalidMessageLength)
+            );
+        }
+        let sealed = crypt().seal(b"short".to_vec());
+        assert_eq!(
+            crypt().decrypt(&sealed),
+            Err(CryptoError::InvalidMessageLength)
+        );
+    }
+
+    #[test]
+    fn a_message_for_another_app_is_refused() {
+        let other = MsgCrypt::new(KEY, "wx0000000000000000").unwrap();
+        assert_eq!(
+            crypt().decrypt(&other.encrypt("hi", [1; 16])),
+            Err(CryptoError::AppIdMismatch)
+        );
+        let no_trailer = crypt().seal(raw(2, b"hi", b""));
+        assert_eq!(
+            crypt().decrypt(&no_trailer),
+            Err(CryptoError::AppIdMismatch)
+        );
+    }
+
+    #[test]
+    fn a_wrong_key_gives_an_error_not_garbage() {
+        let other = MsgCrypt::new("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq", APPID).unwrap();
+        let err = other
+            .decrypt(&crypt().encrypt("hello", [3; 16]))
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            CryptoError::InvalidPadding
+                | CryptoError::InvalidMessageLength
+                | CryptoError::AppIdMismatch
+        ));
+    }
+
+    #[test]
+    fn a_message_that_is_not_utf8_is_refused() {
+        let sealed = crypt().seal(raw(2, &[0xff, 0xfe], APPID.as_bytes()));
+        assert_eq!(crypt().decrypt(&sealed), Err(CryptoError::NotUtf8));
+    }
+}

@@ -1,0 +1,165 @@
+//! Open data (`encryptedData` from `wx.getUserInfo` and friends, §6): AES-128-CBC keyed by the
+//! user's session_key, standard 16-byte PKCS#7, UTF-8 JSON carrying a `watermark.appid`.
+
+use super::{from_blocks, pkcs7_pad, pkcs7_unpad, to_blocks, CryptoError, AES_BLOCK};
+use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use std::fmt;
+
+type Aes128CbcEnc = cbc::Encryptor<aes::Aes128>;
+type Aes128CbcDec = cbc::Decryptor<aes::Aes128>;
+
+/// Open data uses standard PKCS#7 over the 16-byte AES block.
+const PAD_BLOCK: u8 = 16;
+
+/// Decrypts `encryptedData` with the user's current session_key.
+///
+/// A padding or UTF-8 failure almost always means the session_key rotated (a later `wx.login`)
+/// and the user must log in again.
+pub fn decrypt_open_data(
+    session_key_b64: &str,
+    iv_b64: &str,
+    encrypted_b64: &str,
+) -> Result<String, CryptoError> {
+    let key = decode_16(session_key_b64).ok_or(CryptoError::InvalidSessionKey)?;
+    let iv = decode_16(iv_b64).ok_or(CryptoError::InvalidIv)?;
+    let ciphertext = STANDARD
+        .decode(encrypted_b64.as_bytes())
+        .map_err(|_| CryptoError::InvalidBase64)?;
+    if ciphertext.is_empty() || ciphertext.len() % AES_BLOCK != 0 {
+        return Err(CryptoError::InvalidLength);
+    }
+    let mut blocks = to_blocks(&ciphertext);
+    Aes128CbcDec::new(&key.into(), &iv.into()).decrypt_blocks_mut(&mut blocks);
+    let plain = from_blocks(&blocks);
+
+    let (content, _) = pkcs7_unpad(&plain, PAD_BLOCK)?;
+    String::from_utf8(content.to_vec()).map_err(|_| CryptoError::NotUtf8)
+}
+
+/// Encrypts open data as WeChat does; the simulator uses it to hand out `encryptedData`.
+pub fn encrypt_open_data(
+    session_key_b64: &str,
+    iv: [u8; 16],
+    plaintext: &str,
+) -> Result<String, CryptoError> {
+    let key = decode_16(session_key_b64).ok_or(CryptoError::InvalidSessionKey)?;
+    let mut plain = plaintext.as_bytes().to_vec();
+    pkcs7_pad(&mut plain, PAD_BLOCK);
+    let mut blocks = to_blocks(&plain);
+    Aes128CbcEnc::new(&key.into(), &iv.into()).encrypt_blocks_mut(&mut blocks);
+    Ok(STANDARD.encode(from_blocks(&blocks)))
+}
+
+fn decode_16(b64: &str) -> Option<[u8; 16]> {
+    STANDARD.decode(b64.as_bytes()).ok()?.try_into().ok()
+}
+
+/// Why decrypted open data was not accepted as ours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatermarkError {
+    /// The plaintext is not a JSON object.
+    NotJson,
+    /// There is no `watermark.appid` string.
+    Missing,
+    /// `watermark.appid` names another app.
+    Mismatch,
+}
+
+impl fmt::Display for WatermarkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WatermarkError::NotJson => "the decrypted open data is not a JSON object",
+            WatermarkError::Missing => "the decrypted open data has no watermark.appid",
+            WatermarkError::Mismatch => "the open data watermark names another app id",
+        })
+    }
+}
+
+impl std::error::Error for WatermarkError {}
+
+/// Parses decrypted open data and checks it was issued for `appid`.
+pub fn check_watermark(
+    plaintext_json: &str,
+    appid: &str,
+) -> Result<serde_json::Value, WatermarkError> {
+    let value: serde_json::Value =
+        serde_json::from_str(plaintext_json).map_err(|_| WatermarkError::NotJson)?;
+    if !value.is_object() {
+        return Err(WatermarkError::NotJson);
+    }
+    let found = value
+        .get("watermark")
+        .and_then(|w| w.get("appid"))
+        .and_then(serde_json::Value::as_str)
+        .ok_or(WatermarkError::Missing)?;
+    if found != appid {
+        return Err(WatermarkError::Mismatch);
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "tiihtNczf5v6AKRyjwEUhQ==";
+    const IV: [u8; 16] = *b"0123456789abcdef";
+
+    fn iv_b64() -> String {
+        STANDARD.encode(IV)
+    }
+
+    #[test]
+    fn open_data_round_trips_for_every_pad_value() {
+        for len in 0..40 {
+            let text = "x".repeat(len);
+            let ct = encrypt_open_data(KEY, IV, &text).unwrap();
+            assert_eq!(decrypt_open_data(KEY, &iv_b64(), &ct).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn a_rotated_session_key_gives_an_error_not_garbage() {
+        let ct = encrypt_open_data(KEY, IV, r#"{"watermark":{"appid":"wx1"}}"#).unwrap();
+        let err = decrypt_open_data("HyVFkGl5F5OQWJZZaNzBBg==", &iv_b64(), &ct).unwrap_err();
+        assert!(
+            matches!(err, CryptoError::InvalidPadding | CryptoError::NotUtf8),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_short_key_or_iv_is_named_in_the_error() {
+        assert_eq!(
+            decrypt_open_data("AAAA", &iv_b64(), "AAAA"),
+            Err(CryptoError::InvalidSessionKey)
+        );
+        assert_eq!(
+            decrypt_open_data(KEY, "AAAA", "AAAA"),
+            Err(CryptoError::InvalidIv)
+        );
+        assert_eq!(
+            decrypt_open_data(KEY, &iv_b64(), "!!"),
+            Err(CryptoError::InvalidBase64)
+        );
+        assert_eq!(
+            decrypt_open_data(KEY, &iv_b64(), ""),
+            Err(CryptoError::InvalidLength)
+        );
+    }
+
+    #[test]
+    fn the_watermark_must_name_our_app() {
+        let ok = r#"{"a":1,"watermark":{"appid":"wx1","timestamp":1}}"#;
+        assert!(check_watermark(ok, "wx1").is_ok());
+        assert_eq!(check_watermark(ok, "wx2"), Err(WatermarkError::Mismatch));
+        assert_eq!(
+            check_watermark(r#"{"a":1}"#, "wx1"),
+            Err(WatermarkError::Missing)
+        );
+        assert_eq!(check_watermark("[1]", "wx1"), Err(WatermarkError::NotJson));
+        assert_eq!(check_watermark("nope", "wx1"), Err(WatermarkError::NotJson));
+    }
+}

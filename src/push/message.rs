@@ -1,0 +1,211 @@
+//! A push message with typed fields (§8.4), its JSON form with WeChat's field names, and the
+//! dedupe key that makes redeliveries harmless.
+
+use serde::de::Error as _;
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+/// One push, whatever its format and mode. Fields WeChat sends that are not typed here (such as
+/// `wxa_media_check`'s `trace_id` and `result`) are kept in `extra`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PushMessage {
+    pub to_user_name: String,
+    pub from_user_name: String,
+    pub create_time: u64,
+    pub msg_type: String,
+    /// Above 2^53 in real pushes, so never parsed through a float.
+    pub msg_id: Option<u64>,
+    pub content: Option<String>,
+    pub pic_url: Option<String>,
+    pub media_id: Option<String>,
+    pub title: Option<String>,
+    pub app_id: Option<String>,
+    pub page_path: Option<String>,
+    pub thumb_url: Option<String>,
+    pub thumb_media_id: Option<String>,
+    pub event: Option<String>,
+    pub session_from: Option<String>,
+    pub event_key: Option<String>,
+    pub ticket: Option<String>,
+    pub extra: Map<String, Value>,
+}
+
+/// A typed field's value, for the writers.
+pub(crate) enum Field<'a> {
+    Text(&'a str),
+    Int(u64),
+}
+
+const REQUIRED: [&str; 4] = ["ToUserName", "FromUserName", "CreateTime", "MsgType"];
+const OPTIONAL_TEXT: [&str; 12] = [
+    "Content",
+    "PicUrl",
+    "MediaId",
+    "Title",
+    "AppId",
+    "PagePath",
+    "ThumbUrl",
+    "ThumbMediaId",
+    "Event",
+    "SessionFrom",
+    "EventKey",
+    "Ticket",
+];
+
+fn is_typed(name: &str) -> bool {
+    name == "MsgId" || REQUIRED.contains(&name) || OPTIONAL_TEXT.contains(&name)
+}
+
+impl PushMessage {
+    /// Builds a message from a body's fields (from the XML reader or a JSON object).
+    /// Errors name the field, never its value.
+    pub fn from_map(mut map: Map<String, Value>) -> Result<Self, String> {
+        let mut take_text = |name: &str| -> Result<Option<String>, String> {
+            match map.remove(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                // Integers where a string is expected (an `EventKey` of digits) are kept as text.
+                Some(Value::Number(n)) => Ok(Some(n.to_string())),
+                Some(_) => Err(format!("{name} must be a string")),
+            }
+        };
+        let to_user_name = take_text("ToUserName")?.ok_or("the push has no ToUserName")?;
+        let from_user_name = take_text("FromUserName")?.ok_or("the push has no FromUserName")?;
+        let msg_type = take_text("MsgType")?.ok_or("the push has no MsgType")?;
+        let content = take_text("Content")?;
+        let pic_url = take_text("PicUrl")?;
+        let media_id = take_text("MediaId")?;
+        let title = take_text("Title")?;
+        let app_id = take_text("AppId")?;
+        let page_path = take_text("PagePath")?;
+        let thumb_url = take_text("ThumbUrl")?;
+        let thumb_media_id = take_text("ThumbMediaId")?;
+        let event = take_text("Event")?;
+        let session_from = take_text("SessionFrom")?;
+        let event_key = take_text("EventKey")?;
+        let ticket = take_text("Ticket")?;
+        let create_time = take_u64(&mut map, "CreateTime")?.ok_or("the push has no CreateTime")?;
+        let msg_id = take_u64(&mut map, "MsgId")?;
+        Ok(PushMessage {
+            to_user_name,
+            from_user_name,
+            create_time,
+            msg_type,
+            msg_id,
+            content,
+            pic_url,
+            media_id,
+            title,
+            app_id,
+            page_path,
+            thumb_url,
+            thumb_media_id,
+            event,
+            session_from,
+            event_key,
+            ticket,
+            extra: map,
+        })
+    }
+
+    /// The storage key that identifies one push across WeChat's redeliveries (§8.6): messages by
+    /// `MsgId`, events by sender and time (and the event name, so two events of one second differ).
+    pub fn dedupe_key(&self) -> String {
+        match self.msg_id {
+            Some(id) => format!("msg:{id}"),
+            None => format!(
+                "evt:{}:{}:{}",
+                self.from_user_name,
+                self.create_time,
+                self.event.as_deref().unwrap_or("")
+            ),
+        }
+    }
+
+    /// The JSON form with WeChat's field names, for forwarding to a business webhook.
+    pub fn to_json(&self) -> String {
+        // Serializing strings, integers and JSON values cannot fail; the fallback only keeps this
+        // function total.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+
+    /// Typed fields in WeChat's order, present ones only.
+    pub(crate) fn fields(&self) -> Vec<(&'static str, Field<'_>)> {
+        let mut fields = vec![
+            ("ToUserName", Field::Text(&self.to_user_name)),
+            ("FromUserName", Field::Text(&self.from_user_name)),
+            ("CreateTime", Field::Int(self.create_time)),
+            ("MsgType", Field::Text(&self.msg_type)),
+        ];
+        if let Some(id) = self.msg_id {
+            fields.push(("MsgId", Field::Int(id)));
+        }
+        let optional = [
+            ("Content", &self.content),
+            ("PicUrl", &self.pic_url),
+            ("MediaId", &self.media_id),
+            ("Title", &self.title),
+            ("AppId", &self.app_id),
+            ("PagePath", &self.page_path),
+            ("ThumbUrl", &self.thumb_url),
+            ("ThumbMediaId", &self.thumb_media_id),
+            ("Event", &self.event),
+            ("SessionFrom", &self.session_from),
+            ("EventKey", &self.event_key),
+            ("Ticket", &self.ticket),
+        ];
+        fields.extend(
+            optional
+                .into_iter()
+                .filter_map(|(name, value)| Some((name, Field::Text(value.as_deref()?)))),
+        );
+        fields
+    }
+
+    /// Extra fields, minus any that would duplicate a typed one.
+    pub(crate) fn extra_fields(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.extra.iter().filter(|(name, _)| !is_typed(name))
+    }
+}
+
+/// XML carries integers as text and some senders quote JSON numbers, so both are accepted; a
+/// JSON number is read as an integer (serde_json keeps u64 exact), never as a float.
+fn take_u64(map: &mut Map<String, Value>, name: &str) -> Result<Option<u64>, String> {
+    match map.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| format!("{name} must be a non-negative integer")),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| format!("{name} must be a non-negative integer")),
+        Some(_) => Err(format!("{name} must be an integer")),
+    }
+}
+
+impl Serialize for PushMessage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (name, value) in self.fields() {
+            match value {
+                Field::Text(text) => map.serialize_entry(name, text)?,
+                Field::Int(n) => map.serialize_entry(name, &n)?,
+            }
+        }
+        for (name, value) in self.extra_fields() {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for PushMessage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = Map::deserialize(deserializer)?;
+        PushMessage::from_map(map).map_err(D::Error::custom)
+    }
+}
