@@ -1,0 +1,117 @@
+//! wechat-sim: a local, faithful stand-in for the WeChat server APIs wechat-edge calls
+//! (wechat-api.md §15), for the end-to-end tests and the offline demo. A native HTTP/1.1
+//! server (axum + tokio, keep-alive, TCP_NODELAY) with a clock the tests can move.
+//!
+//! # Layout
+//!
+//! - `main.rs`: the `wechat-sim` command line.
+//! - [`config`]: apps, seed, and every documented limit (all changeable).
+//! - `state`: the simulator's memory behind one mutex; `clock`: simulated time.
+//! - `api`: the WeChat router and the wrapper every WeChat call goes through (faults, errcode
+//!   envelope, call log, counters, console line); `wx`: request/reply/errcode conventions.
+//! - One module per WeChat area: `tokens` (`cgi-bin/token`, `cgi-bin/stable_token`, the token
+//!   check), `login` (`jscode2session`, `checksession`, `resetusersessionkey`), `phone`,
+//!   `server_ip`, `custom_message` (`custom/send`, `custom/typing` and the send window);
+//!   routed but not simulated yet: `qrcode`, `push` (webhook delivery, `media/upload`).
+//! - `control`: the `/_sim/` API (clock, log, faults, tokens, counters, limits, reset), with the
+//!   user-side hooks in `users` (login/phone codes, blocking, user actions) and `open_data`.
+//! - `faults`, `log`: the fault queue and the call log; `ids`: WeChat-shaped random ids;
+//!   `sim_crypto`: open-data encryption and the two signatures.
+//!
+//! # Control API (`/_sim/`, JSON in and out, 400/404/405 `{"error"}` on a bad request)
+//!
+//! | route | body / query | answer |
+//! | --- | --- | --- |
+//! | `GET /_sim/health` | | `{"ok","apps","now"}` |
+//! | `GET /_sim/clock` | | `{"now","frozen"}` |
+//! | `POST /_sim/clock/advance` | `{"seconds"}` (>= 0) | `{"now","frozen"}` |
+//! | `POST /_sim/clock/freeze` | `{"frozen"?: true}` | `{"now","frozen"}` |
+//! | `POST /_sim/login_code` | `{"appid"?,"openid"?,"unionid"?}` | `{"code","openid","unionid"?,"expires_at"}` |
+//! | `POST /_sim/phone_code` | `{"appid"?,"openid","phone"?,"country_code"?}` | `{"code","expires_at"}` |
+//! | `POST /_sim/open_data` | `{"appid"?,"openid","data"?,"rotated"?}` | `{"encryptedData","iv","rawData","signature"}` |
+//! | `POST /_sim/users/block` | `{"appid"?,"openid","blocked"?: true}` | `{"openid","blocked"}` |
+//! | `POST /_sim/user_action` | `{"appid"?,"openid"?,"kind":"message"\|"enter_session"}` | `{"openid","cs_window"}` |
+//! | `GET /_sim/users` | `?appid=&openid=` | a user (`session_key` included), or `{"users":[..]}` |
+//! | `GET /_sim/log` | `?path=` | `{"calls":[{"seq","at","method","path","query","body","appid"?,"errcode","status","fault"}]}` |
+//! | `POST /_sim/log/clear` | | `{"ok"}` |
+//! | `POST /_sim/faults` | a rule or `[rules]`: `{"path","errcode"?,"status"?,"delay_ms"?,"malformed"?,"content_type"?,"times"?: 1,"after"?: 0}` | `{"queued","faults"}` |
+//! | `GET`/`DELETE /_sim/faults` | | `{"faults"}` / `{"ok"}` |
+//! | `GET /_sim/tokens` | `?appid=`, or `?access_token=` | `{"stable":{"current","issued_at","expires_at","valid"},"classic":{..}}`, or one token |
+//! | `POST /_sim/tokens/invalidate` | `{"appid"?,"kind":"stable"\|"classic"}` | `{"invalidated": token or null}` |
+//! | `GET /_sim/counters` | `?appid=` | `{"appid","date","calls":{path: n}}` (today, Beijing time) |
+//! | `GET`/`POST /_sim/limits` | partial [`Limits`] | the limits in force |
+//! | `POST /_sim/reset` | | `{"ok"}` (apps and start-up limits kept) |
+
+pub mod config;
+
+mod api;
+mod clock;
+mod control;
+mod custom_message;
+mod faults;
+mod ids;
+mod log;
+mod login;
+mod open_data;
+mod phone;
+mod push;
+mod qrcode;
+mod server_ip;
+mod sim_crypto;
+mod state;
+mod tokens;
+mod users;
+mod wx;
+
+pub use config::{AppConfig, Config, Limits};
+/// The same crypto the worker uses, exposed so tests can check what the simulator made.
+pub use sim_crypto::{decrypt_open_data, encrypt_open_data, raw_data_signature, session_signature};
+
+use axum::serve::ListenerExt;
+use axum::Router;
+use state::Sim;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// The whole HTTP surface: `/_sim/...` control routes, everything else is WeChat.
+fn router(sim: Arc<Sim>) -> Router {
+    control::router(sim.clone())
+        .fallback(api::handle)
+        .with_state(sim)
+}
+
+/// Binds, prints the "listening" line (when `print_log`), and serves in a background task
+/// until the handle is aborted. Port 0 picks a free port; the address bound is returned.
+pub async fn serve(config: Config) -> io::Result<(SocketAddr, JoinHandle<()>)> {
+    config
+        .limits
+        .validate()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    if config.apps.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "at least one app is needed",
+        ));
+    }
+    let listener = TcpListener::bind((config.host, config.port)).await?;
+    let addr = listener.local_addr()?;
+    if config.print_log {
+        // The first line on stdout, before any request can be served: the harness reads it.
+        println!("wechat-sim listening on http://{addr}");
+        io::stdout().flush()?;
+    }
+    let app = router(Arc::new(Sim::new(config)));
+    // workerd keeps connections alive and sends small requests: no Nagle delay.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let handle = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("wechat-sim: server stopped: {e}");
+        }
+    });
+    Ok((addr, handle))
+}
