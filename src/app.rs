@@ -1,0 +1,101 @@
+//! The Worker's entry points: the fetch router and the cron trigger.
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::{error_response, json, Ctx};
+use crate::{handlers, tokens};
+use serde_json::json;
+use std::cell::Cell;
+use worker::{console_error, console_log, event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+thread_local! {
+    static CONFIG_REPORTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Logs malformed configuration once per isolate (names only, never values).
+fn report_config_once(ctx: &Ctx) {
+    if CONFIG_REPORTED.with(|r| r.replace(true)) {
+        return;
+    }
+    for problem in ctx.config.problems() {
+        console_error!("configuration: {problem}");
+    }
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response> {
+    let ctx = Ctx::new(env);
+    report_config_once(&ctx);
+    let method = req.method();
+    let path = req.path();
+    let result = route(&ctx, &wctx, req).await;
+    Ok(match result {
+        Ok(resp) => resp,
+        Err(err) => {
+            if err.status >= 500 {
+                console_error!("{method:?} {path}: {err}");
+            }
+            error_response(&err)
+        }
+    })
+}
+
+async fn route(ctx: &Ctx, wctx: &Context, mut req: Request) -> ApiResult<Response> {
+    let method = req.method();
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method.clone(), segments.as_slice()) {
+        (Method::Get, ["health"]) => json(200, &json!({ "status": "ok", "version": VERSION })),
+
+        (Method::Post, ["api", "login"]) => handlers::login::login(ctx, &mut req).await,
+        (Method::Get, ["api", "me"]) => handlers::login::me(ctx, &req).await,
+        (Method::Post, ["api", "logout"]) => handlers::login::logout(ctx, &req).await,
+        (Method::Post, ["api", "user", "decrypt"]) => handlers::login::decrypt(ctx, &mut req).await,
+        (Method::Post, ["api", "user", "verify"]) => handlers::login::verify(ctx, &mut req).await,
+        (Method::Post, ["api", "phone"]) => handlers::login::phone(ctx, &mut req).await,
+
+        (Method::Get, ["internal", "token"]) => handlers::internal::token(ctx, &req).await,
+        (Method::Post, ["internal", "token", "refresh"]) => handlers::internal::refresh(ctx, &mut req).await,
+        (Method::Get, ["internal", "token", "status"]) => handlers::internal::status(ctx, &req).await,
+
+        (_, ["health"] | ["api", ..] | ["internal", ..]) if is_known(&segments) => {
+            let _ = wctx;
+            Err(ApiError::method_not_allowed(&format!("{method:?}").to_uppercase(), &path))
+        }
+        _ => Err(ApiError::not_found(format!("no route for {} {path}", format!("{method:?}").to_uppercase()))),
+    }
+}
+
+/// Paths that exist with some other method (for 405 rather than 404).
+fn is_known(segments: &[&str]) -> bool {
+    matches!(
+        segments,
+        ["health"]
+            | ["api", "login" | "me" | "logout" | "phone"]
+            | ["api", "user", "decrypt" | "verify"]
+            | ["internal", "token"]
+            | ["internal", "token", "refresh" | "status"]
+    )
+}
+
+/// The cron trigger: the safety net for the token objects' alarms. Each app's object
+/// refreshes only a token that is due; every app's token health is logged.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let ctx = Ctx::new(env);
+    report_config_once(&ctx);
+    for appid in ctx.config.app_ids() {
+        match tokens::object_request(&ctx.env, &appid, Method::Post, "/tick", None).await {
+            Ok(status) => console_log!(
+                "token health app={appid} state={} expires_at={} refreshes={} failures={} last_error={}",
+                status["state"].as_str().unwrap_or("?"),
+                status["expires_at"],
+                status["stats"]["refreshes"],
+                status["stats"]["failures"],
+                status["stats"]["last_error"].as_str().unwrap_or("none"),
+            ),
+            Err(e) => console_error!("token health app={appid}: {e}"),
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Calls to WeChat: one bounded HTTP exchange ([`send`]), and the token helper every
+//! token-authenticated call goes through ([`call`]): on 40001 / 42001 / 40014 it asks the
+//! token object to refresh *if the failing token is still current*, then retries once.
+
+use crate::errcode::{self, Api};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{scrub, Ctx};
+use crate::tokens;
+use futures_util::future::{select, Either};
+use serde_json::Value;
+use std::time::Duration;
+use worker::{console_warn, Delay, Fetch, Headers, Method, Request, RequestInit, Url};
+
+/// How long one WeChat call may take before we give up on it.
+pub const TIMEOUT_MS: u64 = 5_000;
+
+/// What WeChat answered with: JSON (success or errcode), or bytes (an image).
+#[derive(Debug)]
+#[allow(dead_code)] // the image bytes are read by the QR-code routes
+pub enum Reply {
+    Json(Value),
+    Binary { content_type: String, bytes: Vec<u8> },
+}
+
+/// Why a call produced no usable answer (as opposed to a WeChat errcode).
+#[derive(Debug, Clone)]
+pub enum Failure {
+    Timeout,
+    Network(String),
+    Status(u16),
+    Malformed,
+}
+
+impl Failure {
+    pub fn describe(&self) -> String {
+        match self {
+            Failure::Timeout => format!("WeChat did not answer within {TIMEOUT_MS} ms"),
+            Failure::Network(e) => format!("WeChat could not be reached ({})", scrub(e)),
+            Failure::Status(s) => format!("WeChat answered HTTP {s}"),
+            Failure::Malformed => "WeChat answered with a body that is not JSON".to_owned(),
+        }
+    }
+
+    pub fn into_error(self) -> ApiError {
+        match self {
+            Failure::Status(_) | Failure::Malformed => ApiError::upstream(self.describe()),
+            Failure::Timeout | Failure::Network(_) => ApiError::unavailable(self.describe()),
+        }
+    }
+}
+
+pub fn url(base: &str, path: &str, params: &[(&str, &str)]) -> ApiResult<Url> {
+    Url::parse_with_params(&format!("{base}{path}"), params)
+        .map_err(|_| ApiError::config("WECHAT_API_BASE", "is not a valid URL"))
+}
+
+fn looks_like_image(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xFF, 0xD8, 0xFF]) || bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A])
+}
+
+/// One HTTP exchange with WeChat, bounded by [`TIMEOUT_MS`]. JSON is recognised by the body
+/// (WeChat's Content-Type is unreliable), images by their magic bytes.
+pub async fn send(method: Method, url: &Url, body: Option<&Value>) -> Result<Reply, Failure> {
+    let mut init = RequestInit::new();
+    init.with_method(method);
+    if let Some(body) = body {
+        let headers = Headers::new();
+        let _ = headers.set("Content-Type", "application/json");
+        init.with_headers(headers);
+        // serde_json writes raw UTF-8 and no `\/`, as WeChat requires (40033 / 40159).
+        init.with_body(Some(body.to_string().into()));
+    }
+    let request = Request::new_with_init(url.as_str(), &init).map_err(|e| Failure::Network(e.to_string()))?;
+    let exchange = async {
+        let mut resp = Fetch::Request(request).send().await.map_err(|e| Failure::Network(e.to_string()))?;
+        let status = resp.status_code();
+        let content_type = resp.headers().get("Content-Type").ok().flatten().unwrap_or_default();
+        let bytes = resp.bytes().await.map_err(|e| Failure::Network(e.to_string()))?;
+        Ok::<_, Failure>((status, content_type, bytes))
+    };
+    let timeout = Delay::from(Duration::from_millis(TIMEOUT_MS));
+    let (status, content_type, bytes) = match select(Box::pin(exchange), Box::pin(timeout)).await {
+        Either::Left((result, _)) => result?,
+        Either::Right(_) => return Err(Failure::Timeout),
+    };
+    if status >= 500 {
+        return Err(Failure::Status(status));
+    }
+    if looks_like_image(&bytes) {
+        return Ok(Reply::Binary { content_type, bytes });
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(v) if v.is_object() => Ok(Reply::Json(v)),
+        _ if status >= 400 => Err(Failure::Status(status)),
+        _ => Err(Failure::Malformed),
+    }
+}
+
+/// A call that needs no access_token (jscode2session), retried once on a transient failure
+/// (-1, 5xx, timeout). Returns the JSON body checked against `api`'s errcodes.
+pub async fn call_without_token(api: Api, method: Method, url: &Url) -> ApiResult<Value> {
+    let mut last = ApiError::unavailable("WeChat could not be reached");
+    for attempt in 0..2 {
+        if attempt > 0 {
+            Delay::from(Duration::from_millis(300)).await;
+        }
+        match send(method.clone(), url, None).await {
+            Ok(Reply::Json(v)) if errcode::errcode_of(&v) == -1 => last = errcode::map(api, -1, &errcode::errmsg_of(&v)),
+            Ok(Reply::Json(v)) => return errcode::check(api, v),
+            Ok(Reply::Binary { .. }) => return Err(ApiError::upstream("WeChat answered with an image where JSON was expected")),
+            Err(Failure::Status(s)) if s < 500 => return Err(Failure::Status(s).into_error()),
+            Err(Failure::Malformed) => return Err(Failure::Malformed.into_error()),
+            Err(f) => {
+                console_warn!("wechat call {} failed: {}", url.path(), f.describe());
+                last = f.into_error();
+            }
+        }
+    }
+    Err(last)
+}
+
+/// A token-authenticated call: `path` on `WECHAT_API_BASE` with `access_token` added to
+/// `params`. A stale token is refreshed (compare-and-refresh) and the call retried once,
+/// never more. Errcodes other than the stale-token ones come back mapped for `api`.
+pub async fn call(
+    ctx: &Ctx,
+    appid: &str,
+    api: Api,
+    method: Method,
+    path: &str,
+    params: &[(&str, &str)],
+    body: Option<&Value>,
+) -> ApiResult<Reply> {
+    let mut token = tokens::get(ctx, appid).await?;
+    for attempt in 0..2 {
+        let mut all: Vec<(&str, &str)> = params.to_vec();
+        all.push(("access_token", token.access_token.as_str()));
+        let target = url(&ctx.config.api_base, path, &all)?;
+        let reply = send(method.clone(), &target, body).await.map_err(Failure::into_error)?;
+        let Reply::Json(json) = reply else { return Ok(reply) };
+        let code = errcode::errcode_of(&json);
+        if errcode::is_stale_token(code) && attempt == 0 {
+            console_warn!("wechat {path}: errcode {code}, refreshing the access token once (app {appid})");
+            token = tokens::refresh_if_current(ctx, appid, &token.access_token).await?;
+            continue;
+        }
+        return errcode::check(api, json).map(Reply::Json);
+    }
+    Err(ApiError::upstream("WeChat rejected a freshly refreshed access token"))
+}
+
+/// [`call`] for endpoints that answer JSON only.
+pub async fn call_json(
+    ctx: &Ctx,
+    appid: &str,
+    api: Api,
+    method: Method,
+    path: &str,
+    params: &[(&str, &str)],
+    body: Option<&Value>,
+) -> ApiResult<Value> {
+    match call(ctx, appid, api, method, path, params, body).await? {
+        Reply::Json(v) => Ok(v),
+        Reply::Binary { .. } => Err(ApiError::upstream("WeChat answered with an image where JSON was expected")),
+    }
+}

@@ -1,0 +1,338 @@
+//! The end-to-end harness: builds the worker once, starts the WeChat simulator and
+//! `wrangler dev` on free loopback ports with their own persistence directory, and stops
+//! both process groups when the [`TestApp`] is dropped, even when a test fails or panics.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const APPID: &str = "wx0000000000000001";
+pub const SECRET: &str = "sim-secret-0001";
+pub const APPID_B: &str = "wx0000000000000002";
+pub const SECRET_B: &str = "sim-secret-0002";
+pub const INTERNAL_KEY: &str = "e2e-internal-key-0123456789abcdef";
+pub const PUSH_TOKEN: &str = "e2epushtoken";
+pub const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+/// Builds the worker (skipped when up to date) and the simulator, once per test binary.
+fn ensure_built() -> &'static PathBuf {
+    static SIM: OnceLock<PathBuf> = OnceLock::new();
+    SIM.get_or_init(|| {
+        let status = Command::new("bash").arg("scripts/build.sh").current_dir(root()).status().expect("run scripts/build.sh");
+        assert!(status.success(), "the worker build failed (bash scripts/build.sh)");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "wechat-sim", "--bin", "wechat-sim"])
+            .current_dir(root())
+            .status()
+            .expect("run cargo build -p wechat-sim");
+        assert!(status.success(), "the simulator build failed");
+        target_dir().join("debug").join("wechat-sim")
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// A child in its own process group; dropping it stops the whole group.
+struct Group(Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let pgid = self.0.id() as i32;
+        unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Whatever is left of the group (workerd) goes too.
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn_group(cmd: &mut Command, log: &Path) -> Group {
+    let out = std::fs::File::create(log).expect("create a log file");
+    let err = out.try_clone().expect("clone the log file");
+    cmd.stdin(Stdio::null()).stdout(out).stderr(err).process_group(0);
+    Group(cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}")))
+}
+
+/// What a test configures before the instance starts.
+pub struct Options {
+    /// `--var NAME:VALUE` for wrangler dev, on top of the defaults below.
+    pub vars: Vec<(String, String)>,
+    /// Extra simulator arguments.
+    pub sim_args: Vec<String>,
+    /// Reuse a persistence directory (for restart tests).
+    pub state_dir: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { vars: Vec::new(), sim_args: Vec::new(), state_dir: None }
+    }
+}
+
+impl Options {
+    pub fn var(mut self, name: &str, value: &str) -> Self {
+        self.vars.retain(|(n, _)| n != name);
+        self.vars.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn sim_arg(mut self, arg: &str) -> Self {
+        self.sim_args.push(arg.into());
+        self
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub sim: String,
+    pub client: reqwest::Client,
+    pub dir: PathBuf,
+    pub state_dir: PathBuf,
+    vars: Vec<(String, String)>,
+    // Dropped in order: wrangler first, then the simulator.
+    wrangler: Option<Group>,
+    sim_process: Option<Group>,
+}
+
+impl Drop for TestApp {
+    /// Stops both process groups; keeps the directory (logs, state) only when the test failed.
+    fn drop(&mut self) {
+        self.wrangler.take();
+        self.sim_process.take();
+        if std::thread::panicking() {
+            eprintln!("e2e logs and state kept in {}", self.dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(opts: Options) -> TestApp {
+    let sim_bin = ensure_built().clone();
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = target_dir().join("e2e").join(format!("{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the test directory");
+
+    let mut sim_cmd = Command::new(&sim_bin);
+    sim_cmd.args(["--port", "0", "--app", &format!("{APPID}:{SECRET}"), "--app", &format!("{APPID_B}:{SECRET_B}")]);
+    sim_cmd.args(&opts.sim_args);
+    let sim_log = dir.join("simulator.log");
+    let sim_group = spawn_group(&mut sim_cmd, &sim_log);
+    let mut sim_group = sim_group;
+    let sim = wait_for_line(&sim_log, "listening on ", &mut sim_group.0).trim().to_owned();
+
+    let state_dir = opts.state_dir.clone().unwrap_or_else(|| dir.join("state"));
+    let mut vars: Vec<(String, String)> = vec![
+        ("WECHAT_APPID".into(), APPID.into()),
+        ("WECHAT_APP_SECRET".into(), SECRET.into()),
+        ("WECHAT_APPS".into(), format!("[\"{APPID_B}\"]")),
+        (format!("WECHAT_APP_SECRET_{APPID_B}"), SECRET_B.into()),
+        ("WECHAT_API_BASE".into(), sim.clone()),
+        ("WECHAT_MP_BASE".into(), sim.clone()),
+        ("INTERNAL_API_KEY".into(), INTERNAL_KEY.into()),
+        ("WECHAT_PUSH_TOKEN".into(), PUSH_TOKEN.into()),
+        ("WECHAT_ENCODING_AES_KEY".into(), AES_KEY.into()),
+    ];
+    for (name, value) in opts.vars {
+        vars.retain(|(n, _)| *n != name);
+        vars.push((name, value));
+    }
+    let mut app = TestApp {
+        base: String::new(),
+        sim,
+        client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("a client"),
+        dir,
+        state_dir,
+        vars,
+        wrangler: None,
+        sim_process: Some(sim_group),
+    };
+    app.start_worker().await;
+    app
+}
+
+
+/// Polls a log file until a line containing `marker` appears; returns what follows it.
+fn wait_for_line(log: &Path, marker: &str, child: &mut Child) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("the process exited ({status}) before printing {marker:?}:\n{text}");
+        }
+        if let Ok(text) = std::fs::read_to_string(log) {
+            if let Some(line) = text.lines().find(|l| l.contains(marker)) {
+                return line.split(marker).nth(1).unwrap_or_default().to_owned();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("no line with {marker:?} in {} within 30 s", log.display());
+}
+
+impl TestApp {
+    async fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < deadline {
+            if let Ok(r) = self.client.get(format!("{}/health", self.base)).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("wrangler dev did not become ready; see the wrangler-*.log files in {}", self.dir.display());
+    }
+
+    /// Starts `wrangler dev` on a fresh port with this app's vars and persistence directory.
+    async fn start_worker(&mut self) {
+        let port = free_port();
+        let mut cmd = Command::new("node");
+        cmd.current_dir(root())
+            .arg("node_modules/wrangler/bin/wrangler.js")
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &free_port().to_string()])
+            .arg("--show-interactive-dev-session=false")
+            .arg("--persist-to")
+            .arg(&self.state_dir)
+            .env("CI", "true")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("NO_COLOR", "1");
+        for (name, value) in &self.vars {
+            cmd.arg("--var").arg(format!("{name}:{value}"));
+        }
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        self.wrangler = Some(spawn_group(&mut cmd, &self.dir.join(format!("wrangler-{n}.log"))));
+        self.base = format!("http://127.0.0.1:{port}");
+        self.wait_ready().await;
+    }
+
+    /// Stops `wrangler dev` and starts it again on the same persistence directory (the
+    /// simulator keeps running).
+    pub async fn restart_worker(&mut self) {
+        self.wrangler.take();
+        self.start_worker().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Everything every `wrangler dev` of this app printed.
+    pub fn wrangler_log(&self) -> String {
+        let mut out = String::new();
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+            paths.sort();
+            for p in paths.iter().filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("wrangler"))) {
+                out.push_str(&std::fs::read_to_string(p).unwrap_or_default());
+            }
+        }
+        out
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self.client.get(self.url(path)).send().await.expect("GET");
+        read(r).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self.client.post(self.url(path)).json(body).send().await.expect("POST");
+        read(r).await
+    }
+
+    pub async fn internal_get(&self, path: &str) -> (u16, Value) {
+        let r = self.client.get(self.url(path)).bearer_auth(INTERNAL_KEY).send().await.expect("GET");
+        read(r).await
+    }
+
+    pub async fn internal_post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self.client.post(self.url(path)).bearer_auth(INTERNAL_KEY).json(body).send().await.expect("POST");
+        read(r).await
+    }
+
+    // ---- the simulator's control API ----
+
+    pub async fn sim_post(&self, path: &str, body: &Value) -> Value {
+        let r = self.client.post(format!("{}{path}", self.sim)).json(body).send().await.expect("simulator POST");
+        let (status, v) = read(r).await;
+        assert_eq!(status, 200, "simulator {path}: {v}");
+        v
+    }
+
+    pub async fn sim_get(&self, path: &str) -> Value {
+        let r = self.client.get(format!("{}{path}", self.sim)).send().await.expect("simulator GET");
+        read(r).await.1
+    }
+
+    /// The simulator's log of WeChat calls to `path`.
+    pub async fn sim_calls(&self, path: &str) -> Vec<Value> {
+        let v = self.sim_get(&format!("/_sim/log?path={path}")).await;
+        v["calls"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn sim_fault(&self, fault: Value) {
+        self.sim_post("/_sim/faults", &fault).await;
+    }
+
+    /// A fresh login code for a new (unique) user, or for `openid`.
+    pub async fn login_code(&self, appid: &str, openid: Option<&str>) -> (String, String) {
+        let mut body = json!({ "appid": appid });
+        if let Some(o) = openid {
+            body["openid"] = json!(o);
+        }
+        let v = self.sim_post("/_sim/login_code", &body).await;
+        (v["code"].as_str().expect("code").to_owned(), v["openid"].as_str().expect("openid").to_owned())
+    }
+
+    /// Logs a new user in through the worker; returns (session token, openid).
+    pub async fn login(&self) -> (String, String) {
+        let (code, openid) = self.login_code(APPID, None).await;
+        let (status, v) = self.post_json("/api/login", &json!({ "code": code })).await;
+        assert_eq!(status, 200, "login: {v}");
+        (v["token"].as_str().expect("token").to_owned(), openid)
+    }
+}
+
+pub async fn read(r: reqwest::Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap_or_default();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+/// Asserts the contract's error shape and returns its code.
+pub fn error_code(body: &Value) -> String {
+    let code = body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an error body: {body}"));
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "error without a message: {body}");
+    code.to_owned()
+}
