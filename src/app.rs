@@ -55,11 +55,16 @@ async fn route(ctx: &Ctx, wctx: &Context, mut req: Request) -> ApiResult<Respons
         (Method::Post, ["api", "user", "verify"]) => handlers::login::verify(ctx, &mut req).await,
         (Method::Post, ["api", "phone"]) => handlers::login::phone(ctx, &mut req).await,
 
+        (Method::Get, ["wechat", "push"]) => handlers::push::verify_url(ctx, &req, None).await,
+        (Method::Get, ["wechat", "push", appid]) => handlers::push::verify_url(ctx, &req, Some(appid)).await,
+        (Method::Post, ["wechat", "push"]) => handlers::push::receive(ctx, &mut req, None).await,
+        (Method::Post, ["wechat", "push", appid]) => handlers::push::receive(ctx, &mut req, Some(appid)).await,
+
         (Method::Get, ["internal", "token"]) => handlers::internal::token(ctx, &req).await,
         (Method::Post, ["internal", "token", "refresh"]) => handlers::internal::refresh(ctx, &mut req).await,
         (Method::Get, ["internal", "token", "status"]) => handlers::internal::status(ctx, &req).await,
 
-        (_, ["health"] | ["api", ..] | ["internal", ..]) if is_known(&segments) => {
+        (_, ["health"] | ["api", ..] | ["internal", ..] | ["wechat", ..]) if is_known(&segments) => {
             let _ = wctx;
             Err(ApiError::method_not_allowed(&format!("{method:?}").to_uppercase(), &path))
         }
@@ -76,6 +81,8 @@ fn is_known(segments: &[&str]) -> bool {
             | ["api", "user", "decrypt" | "verify"]
             | ["internal", "token"]
             | ["internal", "token", "refresh" | "status"]
+            | ["wechat", "push"]
+            | ["wechat", "push", _]
     )
 }
 

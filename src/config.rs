@@ -4,6 +4,7 @@
 //! Nothing here fails as a whole: a missing or malformed variable becomes an [`ApiError`] that
 //! names it, returned only by the accessor a route needs, so `/health` always answers.
 
+use crate::cs_rules::{KeywordRule, Rules};
 use crate::error::{ApiError, ApiResult};
 use crate::token_policy::TokenPolicy;
 use serde::Deserialize;
@@ -106,6 +107,8 @@ pub struct Config {
     token_policy: ApiResult<TokenPolicy>,
     cs_transfer: ApiResult<bool>,
     pub cs_greeting: String,
+    cs_keywords: ApiResult<Vec<KeywordRule>>,
+    business_webhook: ApiResult<Option<(String, Secret)>>,
     default_app: ApiResult<AppConfig>,
     further_apps: ApiResult<Vec<AppConfig>>,
     internal_api_key: Option<Secret>,
@@ -210,6 +213,21 @@ impl Config {
             token_policy,
             cs_transfer: parse_bool(lookup, "CS_TRANSFER", true),
             cs_greeting: lookup("CS_GREETING").unwrap_or_else(|| DEFAULT_CS_GREETING.to_owned()),
+            cs_keywords: match lookup("CS_KEYWORDS").filter(|v| !v.trim().is_empty()) {
+                None => Ok(Vec::new()),
+                Some(raw) => serde_json::from_str(&raw)
+                    .map_err(|_| ApiError::config("CS_KEYWORDS", r#"must be a JSON array of {"match","reply","exact"?} objects"#)),
+            },
+            business_webhook: match lookup("BUSINESS_WEBHOOK_URL").map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
+                    Err(ApiError::config("BUSINESS_WEBHOOK_URL", "must be an http(s) URL"))
+                }
+                Some(url) => match secret("BUSINESS_WEBHOOK_SECRET").filter(|s| !s.expose().is_empty()) {
+                    Some(key) => Ok(Some((url, key))),
+                    None => Err(ApiError::config("BUSINESS_WEBHOOK_SECRET", "is not set (it signs forwarded messages)")),
+                },
+            },
             default_app,
             further_apps,
             internal_api_key: secret("INTERNAL_API_KEY").filter(|s| !s.expose().is_empty()),
@@ -277,6 +295,22 @@ impl Config {
         self.cs_transfer.clone()
     }
 
+    /// The customer-service rules applied to `app`'s pushes.
+    pub fn cs_rules(&self, app: &AppConfig) -> ApiResult<Rules> {
+        Ok(Rules {
+            app_type: app.app_type,
+            greeting: self.cs_greeting.clone(),
+            transfer: self.cs_transfer()?,
+            keywords: self.cs_keywords.clone()?,
+            forward: self.business_webhook.clone()?.is_some(),
+        })
+    }
+
+    /// The business webhook every verified message is forwarded to, with its signing key.
+    pub fn business_webhook(&self) -> ApiResult<Option<(String, String)>> {
+        Ok(self.business_webhook.clone()?.map(|(url, key)| (url, key.expose().to_owned())))
+    }
+
     /// Every malformed setting, for one log line per isolate (names only, never values).
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -290,6 +324,8 @@ impl Config {
         note(self.push_window.clone().map(drop));
         note(self.token_policy.clone().map(drop));
         note(self.cs_transfer.clone().map(drop));
+        note(self.cs_keywords.clone().map(drop));
+        note(self.business_webhook.clone().map(drop));
         note(self.default_app.clone().map(drop));
         note(self.further_apps.clone().map(drop));
         out

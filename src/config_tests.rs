@@ -89,3 +89,26 @@ fn base_urls_lose_their_trailing_slash() {
     let c = config(&[("WECHAT_API_BASE", "http://127.0.0.1:9000/")]);
     assert_eq!(c.api_base, "http://127.0.0.1:9000");
 }
+
+#[test]
+fn customer_service_rules_come_from_the_cs_variables() {
+    let c = config(&[
+        ("WECHAT_APPID", "wx0000000000000001"),
+        ("CS_TRANSFER", "off"),
+        ("CS_GREETING", ""),
+        ("CS_KEYWORDS", r#"[{"match": "价格", "reply": "见价目表"}]"#),
+    ]);
+    let rules = c.cs_rules(&c.app(None).unwrap()).unwrap();
+    assert!(!rules.transfer && rules.greeting.is_empty() && !rules.forward);
+    assert_eq!(rules.keywords[0].reply, "见价目表");
+}
+
+#[test]
+fn a_business_webhook_needs_its_signing_secret() {
+    let c = config(&[("WECHAT_APPID", "wx0000000000000001"), ("BUSINESS_WEBHOOK_URL", "https://example.com/hook")]);
+    assert!(c.business_webhook().unwrap_err().message.contains("BUSINESS_WEBHOOK_SECRET"));
+    let c = config(&[("BUSINESS_WEBHOOK_URL", "https://example.com/hook"), ("BUSINESS_WEBHOOK_SECRET", "k")]);
+    assert_eq!(c.business_webhook().unwrap(), Some(("https://example.com/hook".into(), "k".into())));
+    let c = config(&[("CS_KEYWORDS", "[oops")]);
+    assert!(c.problems().iter().any(|p| p.contains("CS_KEYWORDS")));
+}

@@ -7,6 +7,7 @@
 //! - [`crypto`]: WXBizMsgCrypt (push envelopes), open-data decryption, every signature.
 //! - [`push`]: push bodies (XML / JSON, plain / compatible / safe), the verify-decrypt-parse
 //!   pipeline, dedupe keys and passive replies.
+//! - [`cs_rules`]: what a push is answered with, and what runs after the response.
 //! - [`config`]: typed configuration read from the environment.
 //! - [`error`]: the one error type of the HTTP contract.
 //! - [`errcode`]: WeChat errcodes and what they mean for us.
@@ -14,11 +15,13 @@
 //! - [`session`]: login session tokens and their storage keys.
 //!
 //! The Worker (wasm32 only): `app` (entry points and router), `http` (request and response
-//! helpers), `upstream` (WeChat calls through the token helper), `token_do` (the access-token
-//! Durable Object), and the handlers.
+//! helpers), `upstream` (WeChat calls through the token helper), `tokens` (the token read
+//! path), `token_do` (the access-token Durable Object), `push_do` (the push ledger: exactly-once
+//! claims and the outbox of slow work), `push_actions`, and the thin `handlers`.
 
 pub mod config;
 pub mod crypto;
+pub mod cs_rules;
 pub mod errcode;
 pub mod error;
 pub mod push;
@@ -31,6 +34,10 @@ mod app;
 mod handlers;
 #[cfg(target_arch = "wasm32")]
 mod http;
+#[cfg(target_arch = "wasm32")]
+mod push_actions;
+#[cfg(target_arch = "wasm32")]
+mod push_do;
 #[cfg(target_arch = "wasm32")]
 mod token_do;
 #[cfg(target_arch = "wasm32")]

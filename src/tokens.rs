@@ -63,16 +63,21 @@ async fn token_from_object(env: &Env, appid: &str, method: Method, path: &str, b
 
 /// A request to the app's token object; its error responses come back as our errors.
 pub async fn object_request(env: &Env, appid: &str, method: Method, path: &str, body: Option<Value>) -> ApiResult<Value> {
-    let unavailable = |what: &str| ApiError::unavailable(format!("the access-token object is unavailable ({what}); retry shortly"));
-    let namespace = env.durable_object(DO_BINDING).map_err(|_| ApiError::config(DO_BINDING, "is not bound"))?;
-    let stub = namespace.id_from_name(appid).and_then(|id| id.get_stub()).map_err(|_| unavailable("stub"))?;
+    object_call(env, DO_BINDING, appid, method, &format!("{path}?appid={appid}"), body).await
+}
+
+/// A JSON request to the Durable Object named `name` in `binding`. The objects answer in the
+/// contract's error shape, which comes back as the same [`ApiError`].
+pub async fn object_call(env: &Env, binding: &str, name: &str, method: Method, path: &str, body: Option<Value>) -> ApiResult<Value> {
+    let unavailable = |what: &str| ApiError::unavailable(format!("the {binding} object is unavailable ({what}); retry shortly"));
+    let namespace = env.durable_object(binding).map_err(|_| ApiError::config(binding, "is not bound (a Durable Object)"))?;
+    let stub = namespace.id_from_name(name).and_then(|id| id.get_stub()).map_err(|_| unavailable("stub"))?;
     let mut init = RequestInit::new();
     init.with_method(method);
     if let Some(body) = body {
         init.with_body(Some(body.to_string().into()));
     }
-    let url = format!("https://token-object{path}?appid={appid}");
-    let req = Request::new_with_init(&url, &init).map_err(|_| unavailable("request"))?;
+    let req = Request::new_with_init(&format!("https://object{path}"), &init).map_err(|_| unavailable("request"))?;
     let mut resp: Response = stub.fetch_with_request(req).await.map_err(|_| unavailable("fetch"))?;
     let status = resp.status_code();
     let value: Value = resp.json().await.map_err(|_| unavailable("body"))?;

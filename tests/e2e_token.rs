@@ -200,5 +200,5 @@ async fn the_alarm_refreshes_before_expiry_with_no_request_waiting_and_the_cron_
     let (_, second) = app.internal_get("/internal/token").await;
     assert_ne!(first["access_token"], second["access_token"]);
     assert_eq!(token_calls(&app).await, 2, "the read was served from the refreshed token");
-    assert!(app.wrangler_log().contains("token health app=wx0000000000000001 state=fresh"), "the cron logs token health");
+    assert!(app.log_contains("token health app=wx0000000000000001 state=fresh").await, "the cron logs token health");
 }

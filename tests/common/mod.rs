@@ -280,6 +280,17 @@ impl TestApp {
         read(r).await
     }
 
+    /// Waits up to 5 s for `needle` to show in wrangler's output (it is written asynchronously).
+    pub async fn log_contains(&self, needle: &str) -> bool {
+        for _ in 0..50 {
+            if self.wrangler_log().contains(needle) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+
     // ---- the simulator's control API ----
 
     pub async fn sim_post(&self, path: &str, body: &Value) -> Value {
@@ -336,3 +347,7 @@ pub fn error_code(body: &Value) -> String {
     assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "error without a message: {body}");
     code.to_owned()
 }
+
+pub mod push;
+pub mod sink;
+pub use sink::Sink;

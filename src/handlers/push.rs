@@ -1,0 +1,91 @@
+//! `/wechat/push` and `/wechat/push/<appid>`: WeChat's message push (the customer-service
+//! webhook). GET is the URL check; POST is verified, decrypted and parsed by the pure
+//! pipeline, claimed once in the push ledger, and answered at once with the passive reply.
+
+use crate::crypto::MsgCrypt;
+use crate::cs_rules::{plan, render, ReplyCrypto};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{body_bytes, random_bytes, Ctx};
+use crate::push::{open_push, parse_query, verify_echo, PushError, PushQuery, PushSecrets};
+use crate::tokens::object_call;
+use sha2::{Digest, Sha256};
+use serde_json::json;
+use worker::{console_log, Method, Request, Response};
+
+/// WeChat's pushes are small; anything larger is refused before it is read.
+pub const MAX_BODY: usize = 64 * 1024;
+pub const LEDGER_BINDING: &str = "PUSH_DO";
+/// Ledger objects per app: the dedupe key picks one, so redeliveries meet in the same object.
+const LEDGER_SHARDS: u8 = 8;
+
+fn push_error(e: PushError, aes_var: &str) -> ApiError {
+    match e {
+        PushError::NotConfigured => ApiError::config(aes_var, "is not set, but the push is encrypted (compatible or safe mode)"),
+        // Nothing useful to an attacker: no hint which check failed.
+        e if e.status() == 401 => ApiError::unauthorized(e.code(), "the push signature or timestamp is not valid"),
+        e => ApiError::new(e.status(), e.code(), e.to_string()),
+    }
+}
+
+fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    req.url().ok().and_then(|u| u.query().map(parse_query)).unwrap_or_default()
+}
+
+/// GET: the URL check. Answers exactly `echostr` when the signature is right.
+pub async fn verify_url(ctx: &Ctx, req: &Request, appid: Option<&str>) -> ApiResult<Response> {
+    let app = ctx.config.app(appid)?;
+    let token = app.push_token()?;
+    let pairs = query_pairs(req);
+    let query = PushQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let echostr = verify_echo(token, &query).map_err(|e| push_error(e, &app.aes_key_var()))?;
+    let mut resp = Response::ok(echostr).map_err(|_| ApiError::internal("could not build a response"))?;
+    let _ = resp.headers_mut().set("Content-Type", "text/plain; charset=utf-8");
+    Ok(resp)
+}
+
+/// POST: one message. The passive reply is computed here; slow work is left to the ledger.
+pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiResult<Response> {
+    let app = ctx.config.app(appid)?;
+    let token = app.push_token()?;
+    let crypt = match app.aes_key() {
+        None => None,
+        Some(key) => Some(
+            MsgCrypt::new(key, &app.appid)
+                .map_err(|_| ApiError::config(&app.aes_key_var(), "is not a valid EncodingAESKey (43 letters and digits)"))?,
+        ),
+    };
+    let window = ctx.config.push_window()?;
+    let rules = ctx.config.cs_rules(&app)?;
+    let body = body_bytes(req, MAX_BODY).await?;
+    let pairs = query_pairs(req);
+    let query = PushQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let secrets = PushSecrets { token, crypt: crypt.as_ref() };
+    let incoming = open_push(&secrets, &query, &body, ctx.now, window).map_err(|e| push_error(e, &app.aes_key_var()))?;
+    let msg = &incoming.message;
+    let plan = plan(&rules, msg);
+    let key = msg.dedupe_key();
+
+    // Claimed before any side effect; the ledger runs the actions only for the first claim.
+    let shard = Sha256::digest(key.as_bytes()).first().copied().unwrap_or(0) % LEDGER_SHARDS;
+    let claim = json!({ "appid": app.appid, "key": key, "actions": plan.actions });
+    let answer = object_call(&ctx.env, LEDGER_BINDING, &format!("{}:{shard}", app.appid), Method::Post, "/claim", Some(claim)).await?;
+    let first = answer["first"].as_bool().unwrap_or(false);
+
+    let nonce = random_bytes::<4>().map(|b| u32::from_be_bytes(b).to_string())?;
+    let crypto = match &crypt {
+        Some(c) => Some(ReplyCrypto { crypt: c, token, nonce: &nonce, random16: random_bytes::<16>()? }),
+        None => None,
+    };
+    let (reply, content_type) = render(&plan.passive, incoming.format, incoming.mode, msg, ctx.now, crypto);
+    console_log!(
+        "push app={} type={} event={} key={key} first={first} reply={:?} actions={}",
+        app.appid,
+        msg.msg_type,
+        msg.event.as_deref().unwrap_or("-"),
+        plan.passive,
+        if first { plan.actions.len() } else { 0 }
+    );
+    let mut resp = Response::ok(reply).map_err(|_| ApiError::internal("could not build a response"))?;
+    let _ = resp.headers_mut().set("Content-Type", content_type);
+    Ok(resp)
+}
