@@ -74,6 +74,8 @@ pub fn map(api: Api, code: i64, errmsg: &str) -> ApiError {
         (Api::Messages, 47003) => e(400, "invalid_template_data", "WeChat rejected the template data"),
         (Api::Messages, 45002) => e(413, "content_too_long", "the message content is too long"),
         (Api::Messages, 40037) => e(400, "invalid_template_id", "the template id is invalid"),
+        (_, 61500 | 61501) => e(400, "invalid_date_range", "WeChat rejected the date range"),
+        (_, 40129 | 44002) => e(400, "invalid_request", "WeChat rejected a parameter"),
         (_, 45009 | 45011) => e(429, "rate_limited", "WeChat's rate limit or quota was reached; retry later"),
         (_, 47001) => e(400, "invalid_request", "WeChat rejected the request format"),
         (_, 48001) => e(403, "api_unauthorized", "this app is not allowed to call this WeChat API"),

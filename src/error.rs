@@ -30,6 +30,12 @@ impl ApiError {
         self
     }
 
+    /// Replaces the code (a more specific one for the same status).
+    pub fn with_code(mut self, code: impl Into<Cow<'static, str>>) -> Self {
+        self.code = code.into();
+        self
+    }
+
     pub fn bad_request(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self::new(400, code, message)
     }

@@ -23,8 +23,12 @@ pub mod config;
 pub mod crypto;
 pub mod cs_rules;
 pub mod errcode;
+pub mod outbound;
 pub mod error;
 pub mod push;
+pub mod links;
+pub mod multipart;
+pub mod qrcode;
 pub mod session;
 pub mod token_policy;
 
