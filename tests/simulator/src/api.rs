@@ -7,7 +7,7 @@ use crate::faults::{garble, FaultRule};
 use crate::log::{redacted_body, redacted_query, LoggedCall};
 use crate::state::Sim;
 use crate::wx::{Call, Reply, WxErr, JSON_CONTENT_TYPE};
-use crate::{custom_message, ids, login, phone, push, qrcode, server_ip, tokens};
+use crate::{custom_message, ids, links, login, media, phone, qrcode, server_ip, tokens};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -50,13 +50,18 @@ const ROUTES: &[(&str, Verb, Handler)] = &[
         server_ip::api_domain_ip,
     ),
     ("/cgi-bin/getcallbackip", Verb::Get, server_ip::callback_ip),
-    ("/wxa/getwxacodeunlimit", Verb::Post, qrcode::not_yet),
-    ("/wxa/getwxacode", Verb::Post, qrcode::not_yet),
+    ("/wxa/getwxacodeunlimit", Verb::Post, qrcode::unlimited),
+    ("/wxa/getwxacode", Verb::Post, qrcode::limited),
     (
         "/cgi-bin/wxaapp/createwxaqrcode",
         Verb::Post,
-        qrcode::not_yet,
+        qrcode::classic,
     ),
+    ("/cgi-bin/qrcode/create", Verb::Post, qrcode::create_ticket),
+    // On mp.weixin.qq.com, without a token.
+    ("/cgi-bin/showqrcode", Verb::Get, qrcode::show_qrcode),
+    ("/wxa/generatescheme", Verb::Post, links::generate_scheme),
+    ("/wxa/generate_urllink", Verb::Post, links::generate_urllink),
     (
         "/cgi-bin/message/custom/send",
         Verb::Post,
@@ -67,7 +72,73 @@ const ROUTES: &[(&str, Verb, Handler)] = &[
         Verb::Post,
         custom_message::typing,
     ),
-    ("/cgi-bin/media/upload", Verb::Post, push::not_yet),
+    ("/cgi-bin/media/upload", Verb::Post, media::upload),
+    (
+        "/cgi-bin/message/subscribe/send",
+        Verb::Post,
+        crate::subscribe::send,
+    ),
+    (
+        "/wxaapi/newtmpl/gettemplate",
+        Verb::Get,
+        crate::templates::gettemplate,
+    ),
+    (
+        "/wxa/msg_sec_check",
+        Verb::Post,
+        crate::security::msg_sec_check,
+    ),
+    // The ten analytics reports (§11), one handler.
+    (
+        "/datacube/getweanalysisappiddailysummarytrend",
+        Verb::Post,
+        crate::datacube::report,
+    ),
+    (
+        "/datacube/getweanalysisappiddailyvisittrend",
+        Verb::Post,
+        crate::datacube::report,
+    ),
+    (
+        "/datacube/getweanalysisappidweeklyvisittrend",
+        Verb::Post,
+        crate::datacube::report,
+    ),
+    (
+        "/datacube/getweanalysisappidmonthlyvisittrend",
+        Verb::Post,
+        crate::datacube::report,
+    ),
+    (
+        "/datacube/getweanalysisappiddailyretaininfo",
+        Verb::Post,
+        crate::datacube::report,
+    ),
+    (
+        "/datacube/getweanalysisappidweeklyretaininfo",
+        Verb::Post,
+        crate::datacube::report,
+    ),
+    (
+        "/datacube/getweanalysisappidmonthlyretaininfo",
+        Verb::Post,
+        crate::datacube::report,
+    ),
+    (
+        "/datacube/getweanalysisappidvisitdistribution",
+        Verb::Post,
+        crate::datacube::report,
+    ),
+    (
+        "/datacube/getweanalysisappidvisitpage",
+        Verb::Post,
+        crate::datacube::report,
+    ),
+    (
+        "/datacube/getweanalysisappiduserportrait",
+        Verb::Post,
+        crate::datacube::report,
+    ),
 ];
 
 /// Bodies larger than this are cut off (WeChat's own limits are far lower).

@@ -7,7 +7,7 @@ use crate::clock::{date_of_day, day_of};
 use crate::config::Limits;
 use crate::faults::FaultRule;
 use crate::state::{Sim, State, TokenKind};
-use crate::{open_data, tokens, users};
+use crate::{open_data, push, tokens, users};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, Request, State as Shared};
 use axum::http::StatusCode;
@@ -36,6 +36,28 @@ pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/_sim/users/block", post(users::block))
         .route("/_sim/user_action", post(users::user_action))
         .route("/_sim/open_data", post(open_data::create))
+        .route(
+            "/_sim/pages",
+            get(crate::qrcode::hooks::pages_show).post(crate::qrcode::hooks::pages_set),
+        )
+        .route(
+            "/_sim/qr_quota",
+            get(crate::qrcode::hooks::quota_show).post(crate::qrcode::hooks::quota_set),
+        )
+        .route("/_sim/push", post(push::push))
+        .route("/_sim/push/verify", post(push::verify))
+        .route("/_sim/push/log", get(push::log))
+        .route("/_sim/push/log/clear", post(push::log_clear))
+        .route("/_sim/media", get(crate::media::list))
+        .route("/_sim/templates", post(crate::templates::set))
+        .route(
+            "/_sim/subscriptions",
+            get(crate::templates::show).post(crate::templates::grant),
+        )
+        .route(
+            "/_sim/risky_words",
+            get(crate::security::risky_words).post(crate::security::set_risky_words),
+        )
         .route("/_sim/log", get(log))
         .route("/_sim/log/clear", post(log_clear))
         .route(

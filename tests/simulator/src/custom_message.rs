@@ -15,10 +15,16 @@ pub fn send(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
     let mut guard = sim.lock();
     let appid = authorize(&guard, call, now)?;
     let body = call.json_object()?;
-    let State { apps, limits, .. } = &mut *guard;
+    let State {
+        apps, limits, media, ..
+    } = &mut *guard;
     let touser = json_str(&body, "touser", 40003)?;
     let msgtype = json_str(&body, "msgtype", 40008)?;
     check_message(&body, msgtype, limits)?;
+    // An image must be one this app uploaded in the last 3 days (40007 otherwise, §15.13).
+    if let Some(media_id) = image_media_id(&body, msgtype) {
+        media.check(&appid, media_id, now)?;
+    }
     let user = apps
         .get_mut(&appid)
         .and_then(|app| app.users.get_mut(touser))
@@ -101,8 +107,8 @@ pub fn describe_window(user: &User, now: i64) -> Value {
     }
 }
 
-/// The message object each `msgtype` needs (§9.1). Media ids are not checked against uploads
-/// until `media/upload` is simulated.
+/// The message object each `msgtype` needs (§9.1). Image media ids are checked against the
+/// uploads separately (`thumb_media_id` is not checked yet).
 fn check_message(body: &Map<String, Value>, msgtype: &str, limits: &Limits) -> Result<(), WxErr> {
     let required: &[&str] = match msgtype {
         "text" => &["content"],
@@ -126,4 +132,12 @@ fn check_message(body: &Map<String, Value>, msgtype: &str, limits: &Limits) -> R
         return Err(WxErr(45002));
     }
     Ok(())
+}
+
+/// The `media_id` of an image message (present: `check_message` made sure of it).
+fn image_media_id<'a>(body: &'a Map<String, Value>, msgtype: &str) -> Option<&'a str> {
+    if msgtype != "image" {
+        return None;
+    }
+    body.get("image")?.get("media_id")?.as_str()
 }

@@ -11,12 +11,17 @@
 //!   envelope, call log, counters, console line); `wx`: request/reply/errcode conventions.
 //! - One module per WeChat area: `tokens` (`cgi-bin/token`, `cgi-bin/stable_token`, the token
 //!   check), `login` (`jscode2session`, `checksession`, `resetusersessionkey`), `phone`,
-//!   `server_ip`, `custom_message` (`custom/send`, `custom/typing` and the send window);
-//!   routed but not simulated yet: `qrcode`, `push` (webhook delivery, `media/upload`).
+//!   `server_ip`, `custom_message` (`custom/send`, `custom/typing` and the send window),
+//!   `qrcode` (the three code endpoints with real images, `qrcode/create` + `showqrcode`, the
+//!   released pages and code quotas), `links` (`generatescheme`, `generate_urllink`).
 //! - `control`: the `/_sim/` API (clock, log, faults, tokens, counters, limits, reset), with the
 //!   user-side hooks in `users` (login/phone codes, blocking, user actions) and `open_data`.
 //! - `faults`, `log`: the fault queue and the call log; `ids`: WeChat-shaped random ids;
 //!   `sim_crypto`: open-data encryption and the two signatures.
+//! - `push`: user actions delivered to the worker's webhook (signed, encrypted, retried, the
+//!   answer read as WeChat does) and the URL check; `media`: `media/upload` and its media ids.
+//! - `templates` + `subscribe` (`wxaapi/newtmpl/gettemplate`, `message/subscribe/send` and
+//!   the grants), `datacube` (analytics reports), `security` (`wxa/msg_sec_check`).
 //!
 //! # Control API (`/_sim/`, JSON in and out, 400/404/405 `{"error"}` on a bad request)
 //!
@@ -40,6 +45,17 @@
 //! | `POST /_sim/tokens/invalidate` | `{"appid"?,"kind":"stable"\|"classic"}` | `{"invalidated": token or null}` |
 //! | `GET /_sim/counters` | `?appid=` | `{"appid","date","calls":{path: n}}` (today, Beijing time) |
 //! | `GET`/`POST /_sim/limits` | partial [`Limits`] | the limits in force |
+//! | `GET`/`POST /_sim/pages` | `{"appid"?,"pages":[..]}` / `?appid=` | `{"appid","pages"}` (the released version's pages) |
+//! | `GET`/`POST /_sim/qr_quota` | `{"appid"?,"used"?,"total"?,"unlimited_per_minute"?,"links_daily"?}` / `?appid=` | those five |
+//! | `POST /_sim/templates` | `{"appid"?,"templates":[{"priTmplId","title","content","type"?,"example"?,"keywordEnumValueList"?}],"replace"?}` | `{"appid","templates"}` (as `gettemplate` lists them) |
+//! | `POST /_sim/subscriptions` | `{"appid"?,"openid","template_id","count"?: 1}` | `{"openid","template_id","remaining"}` |
+//! | `GET /_sim/subscriptions` | `?appid=&openid=` | `{"subscriptions":[{"openid","template_id","remaining"}]}` |
+//! | `GET`/`POST /_sim/risky_words` | `{"appid"?,"risky_words":[..]}` / `?appid=` | `{"appid","risky_words"}` (`msg_sec_check`) |
+//! | `POST /_sim/push` | `{"url","token","appid"?,"aes_key"?,"format"?: "xml"\|"json","mode"?: "plain"\|"compatible"\|"safe","official_account"?,"to_user_name"?,"action":{"type":"text"\|"image"\|"miniprogrampage"\|"enter_session"\|"event"\|"raw",..},"deliveries"?: 3,"timeout_ms"?: 5000,"force_deliveries"?,"concurrent"?,"same_params_on_retry"?: true,"timestamp"?,"tamper"?}` (details in `push.rs`) | `{"push","openid","msg_id"?,"create_time","deliveries":[..],"outcome","reply_content"?,"reason"?,"user_saw"?}` |
+//! | `POST /_sim/push/verify` | `{"url","token","timeout_ms"?}` | `{"ok","status","body","echostr","outcome"}` |
+//! | `GET /_sim/push/log` | `?push=` | `{"deliveries":[..],"user_events":[{"push","openid","kind","saw","at"}]}` |
+//! | `POST /_sim/push/log/clear` | | `{"ok"}` |
+//! | `GET /_sim/media` | `?appid=` | `{"media":[{"media_id","appid","created_at","expires_at","size","filename","content_type"}]}` |
 //! | `POST /_sim/reset` | | `{"ok"}` (apps and start-up limits kept) |
 
 pub mod config;
@@ -48,17 +64,23 @@ mod api;
 mod clock;
 mod control;
 mod custom_message;
+mod datacube;
 mod faults;
 mod ids;
+mod links;
 mod log;
 mod login;
+mod media;
 mod open_data;
 mod phone;
 mod push;
 mod qrcode;
+mod security;
 mod server_ip;
 mod sim_crypto;
 mod state;
+mod subscribe;
+mod templates;
 mod tokens;
 mod users;
 mod wx;

@@ -54,6 +54,12 @@ pub struct State {
     pub phone_codes: HashMap<String, PendingCode>,
     pub log: CallLog,
     pub faults: Faults,
+    /// Push deliveries to webhooks and what users saw (`/_sim/push/log`).
+    pub push_log: crate::push::PushLog,
+    /// Uploaded temporary media (`media/upload`).
+    pub media: crate::media::MediaStore,
+    /// Official-account QR tickets by their text (`qrcode/create`, `showqrcode`).
+    pub oa_tickets: HashMap<String, crate::qrcode::OaTicket>,
 }
 
 impl State {
@@ -80,6 +86,9 @@ impl State {
             phone_codes: HashMap::new(),
             log: CallLog::default(),
             faults: Faults::default(),
+            push_log: crate::push::PushLog::default(),
+            media: crate::media::MediaStore::default(),
+            oa_tickets: HashMap::new(),
         }
     }
 }
@@ -100,6 +109,12 @@ pub struct App {
     /// WeChat-API calls per path today, for `/_sim/counters`.
     pub calls_day: i64,
     pub calls_today: BTreeMap<String, u64>,
+    /// Released pages and the code/link quotas (`qrcode`, `links`).
+    pub codes: crate::qrcode::AppCodes,
+    /// Subscribe-message templates and the users' grants (`templates`, `subscribe`).
+    pub templates: crate::templates::Templates,
+    /// Words `msg_sec_check` calls risky (`security`).
+    pub risky_words: Vec<String>,
 }
 
 impl App {
@@ -118,6 +133,9 @@ impl App {
             stable_today: WindowCounter::default(),
             calls_day: 0,
             calls_today: BTreeMap::new(),
+            codes: crate::qrcode::AppCodes::default(),
+            templates: crate::templates::Templates::default(),
+            risky_words: crate::security::default_risky_words(),
         }
     }
 

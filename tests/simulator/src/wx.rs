@@ -116,16 +116,6 @@ impl Reply {
     }
 }
 
-/// An endpoint the simulator routes but does not simulate yet: a loud 501, so a test that
-/// reaches it fails with a clear message instead of a plausible answer.
-pub fn not_simulated(call: &Call) -> Reply {
-    let body =
-        json!({"errcode": -1, "errmsg": format!("wechat-sim does not simulate {} yet", call.path)});
-    let mut reply = Reply::page(501, JSON_CONTENT_TYPE, body.to_string());
-    reply.errcode = Some(-1);
-    reply
-}
-
 /// The usual English errmsg for each errcode the simulator answers with.
 pub fn errmsg(code: i64) -> &'static str {
     match code {
@@ -134,7 +124,10 @@ pub fn errmsg(code: i64) -> &'static str {
         40001 => "invalid credential, access_token is invalid or not latest",
         40002 => "invalid grant_type",
         40003 => "invalid openid",
+        40004 => "invalid media type",
+        40007 => "invalid media_id",
         40008 => "invalid message type",
+        40009 => "invalid image size",
         40013 => "invalid appid",
         40014 => "invalid access_token",
         40029 => "invalid code",
@@ -146,6 +139,7 @@ pub fn errmsg(code: i64) -> &'static str {
         41001 => "access_token missing",
         41002 => "appid missing",
         41004 => "appsecret missing",
+        41005 => "media data missing",
         41008 => "missing code",
         41009 => "missing openid",
         42001 => "access_token expired",
