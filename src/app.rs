@@ -54,6 +54,17 @@ async fn route(ctx: &Ctx, wctx: &Context, mut req: Request) -> ApiResult<Respons
         (Method::Post, ["api", "user", "decrypt"]) => handlers::login::decrypt(ctx, &mut req).await,
         (Method::Post, ["api", "user", "verify"]) => handlers::login::verify(ctx, &mut req).await,
         (Method::Post, ["api", "phone"]) => handlers::login::phone(ctx, &mut req).await,
+        (Method::Post, ["api", "qrcode"]) => handlers::qrcode::api_unlimited(ctx, &mut req).await,
+        (Method::Post, ["internal", "qrcode", kind]) => handlers::qrcode::internal_code(ctx, &mut req, kind).await,
+        (Method::Post, ["internal", "links", kind]) => handlers::qrcode::link(ctx, &mut req, kind).await,
+        (Method::Post, ["internal", "oa", "qrcode"]) => handlers::qrcode::oa_qrcode(ctx, &mut req).await,
+        (Method::Post, ["internal", "messages", "custom"]) => handlers::messages::custom(ctx, &mut req).await,
+        (Method::Post, ["internal", "messages", "typing"]) => handlers::messages::typing(ctx, &mut req).await,
+        (Method::Post, ["internal", "messages", "subscribe"]) => handlers::messages::subscribe(ctx, &mut req).await,
+        (Method::Post, ["internal", "media", "upload"]) => handlers::messages::media_upload(ctx, &mut req).await,
+        (Method::Get, ["internal", "templates"]) => handlers::messages::list_templates(ctx, &req).await,
+        (Method::Post, ["internal", "analytics", name]) => handlers::messages::analytics(ctx, &mut req, name).await,
+        (Method::Post, ["internal", "security", "text"]) => handlers::messages::security_text(ctx, &mut req).await,
 
         (Method::Get, ["wechat", "push"]) => handlers::push::verify_url(ctx, &req, None).await,
         (Method::Get, ["wechat", "push", appid]) => handlers::push::verify_url(ctx, &req, Some(appid)).await,
@@ -77,7 +88,15 @@ fn is_known(segments: &[&str]) -> bool {
     matches!(
         segments,
         ["health"]
-            | ["api", "login" | "me" | "logout" | "phone"]
+            | ["api", "login" | "me" | "logout" | "phone" | "qrcode"]
+            | ["internal", "qrcode", _]
+            | ["internal", "links", _]
+            | ["internal", "oa", "qrcode"]
+            | ["internal", "messages", "custom" | "typing" | "subscribe"]
+            | ["internal", "media", "upload"]
+            | ["internal", "templates"]
+            | ["internal", "analytics", _]
+            | ["internal", "security", "text"]
             | ["api", "user", "decrypt" | "verify"]
             | ["internal", "token"]
             | ["internal", "token", "refresh" | "status"]

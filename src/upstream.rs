@@ -58,17 +58,38 @@ fn looks_like_image(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0xFF, 0xD8, 0xFF]) || bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A])
 }
 
+/// What a call sends: JSON, or raw bytes with their Content-Type (a multipart upload).
+#[derive(Clone, Copy)]
+pub enum Payload<'a> {
+    Json(&'a Value),
+    Raw { content_type: &'a str, bytes: &'a [u8] },
+}
+
+/// One HTTP exchange with WeChat sending JSON (or nothing); see [`send_payload`].
+pub async fn send(method: Method, url: &Url, body: Option<&Value>) -> Result<Reply, Failure> {
+    send_payload(method, url, body.map(Payload::Json)).await
+}
+
 /// One HTTP exchange with WeChat, bounded by [`TIMEOUT_MS`]. JSON is recognised by the body
 /// (WeChat's Content-Type is unreliable), images by their magic bytes.
-pub async fn send(method: Method, url: &Url, body: Option<&Value>) -> Result<Reply, Failure> {
+pub async fn send_payload(method: Method, url: &Url, payload: Option<Payload<'_>>) -> Result<Reply, Failure> {
     let mut init = RequestInit::new();
     init.with_method(method);
-    if let Some(body) = body {
+    if let Some(payload) = payload {
         let headers = Headers::new();
-        let _ = headers.set("Content-Type", "application/json");
+        let body = match payload {
+            Payload::Json(v) => {
+                let _ = headers.set("Content-Type", "application/json");
+                // serde_json writes raw UTF-8 and no `\/`, as WeChat requires (40033 / 40159).
+                v.to_string().into()
+            }
+            Payload::Raw { content_type, bytes } => {
+                let _ = headers.set("Content-Type", content_type);
+                js_sys::Uint8Array::from(bytes).into()
+            }
+        };
         init.with_headers(headers);
-        // serde_json writes raw UTF-8 and no `\/`, as WeChat requires (40033 / 40159).
-        init.with_body(Some(body.to_string().into()));
+        init.with_body(Some(body));
     }
     let request = Request::new_with_init(url.as_str(), &init).map_err(|e| Failure::Network(e.to_string()))?;
     let exchange = async {
@@ -131,12 +152,25 @@ pub async fn call(
     params: &[(&str, &str)],
     body: Option<&Value>,
 ) -> ApiResult<Reply> {
+    call_payload(ctx, appid, api, method, path, params, body.map(Payload::Json)).await
+}
+
+/// [`call`] with any [`Payload`] (resent as is on the one retry).
+pub async fn call_payload(
+    ctx: &Ctx,
+    appid: &str,
+    api: Api,
+    method: Method,
+    path: &str,
+    params: &[(&str, &str)],
+    payload: Option<Payload<'_>>,
+) -> ApiResult<Reply> {
     let mut token = tokens::get(ctx, appid).await?;
     for attempt in 0..2 {
         let mut all: Vec<(&str, &str)> = params.to_vec();
         all.push(("access_token", token.access_token.as_str()));
         let target = url(&ctx.config.api_base, path, &all)?;
-        let reply = send(method.clone(), &target, body).await.map_err(Failure::into_error)?;
+        let reply = send_payload(method.clone(), &target, payload).await.map_err(Failure::into_error)?;
         let Reply::Json(json) = reply else { return Ok(reply) };
         let code = errcode::errcode_of(&json);
         if errcode::is_stale_token(code) && attempt == 0 {

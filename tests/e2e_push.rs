@@ -168,7 +168,7 @@ async fn bad_pushes_get_the_right_4xx_and_send_nothing() {
     assert_eq!(status, 400, "wrong app id trailer: {body}");
 
     let ts = now().to_string();
-    let doctype = format!("<?xml version=\"1.0\"?><!DOCTYPE xml [<!ENTITY x \"boom\">]><xml><ToUserName>&x;</ToUserName></xml>");
+    let doctype = "<?xml version=\"1.0\"?><!DOCTYPE xml [<!ENTITY x \"boom\">]><xml><ToUserName>&x;</ToUserName></xml>".to_owned();
     let push = Push { query: format!("signature={}&timestamp={ts}&nonce=1", wechat_edge::crypto::signature::push_signature(PUSH_TOKEN, &ts, "1")), body: doctype, format: Format::Xml };
     assert_eq!(app.push(&push).await.0, 400, "DOCTYPE");
 

@@ -3,4 +3,6 @@
 
 pub mod internal;
 pub mod login;
+pub mod messages;
 pub mod push;
+pub mod qrcode;

@@ -76,6 +76,7 @@ fn spawn_group(cmd: &mut Command, log: &Path) -> Group {
 }
 
 /// What a test configures before the instance starts.
+#[derive(Default)]
 pub struct Options {
     /// `--var NAME:VALUE` for wrangler dev, on top of the defaults below.
     pub vars: Vec<(String, String)>,
@@ -83,12 +84,6 @@ pub struct Options {
     pub sim_args: Vec<String>,
     /// Reuse a persistence directory (for restart tests).
     pub state_dir: Option<PathBuf>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options { vars: Vec::new(), sim_args: Vec::new(), state_dir: None }
-    }
 }
 
 impl Options {
@@ -350,4 +345,5 @@ pub fn error_code(body: &Value) -> String {
 
 pub mod push;
 pub mod sink;
+#[allow(unused_imports)]
 pub use sink::Sink;
