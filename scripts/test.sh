@@ -11,8 +11,16 @@ cargo build -q -p wechat-sim --bin wechat-sim
 # Every e2e process runs in its own process group under target/e2e and is stopped by the
 # harness; should a test binary itself be killed, sweep what it left behind.
 sweep() { pkill -f -- "--persist-to $PWD/target/e2e/" 2>/dev/null || true; pkill -f -- "$PWD/target/debug/wechat-sim" 2>/dev/null || true; }
-trap sweep EXIT
 
 # Each e2e test starts its own wrangler dev (~850 MB); three at a time fits a 2-core machine.
 export RUST_TEST_THREADS="${RUST_TEST_THREADS:-3}"
-cargo test --workspace "$@"
+log=$(mktemp)
+trap 'sweep; rm -f "$log"' EXIT
+set +e
+cargo test --workspace "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+     END { printf "wechat-edge: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"
