@@ -66,10 +66,15 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiRe
     let key = msg.dedupe_key();
 
     // Claimed before any side effect; the ledger runs the actions only for the first claim.
-    let shard = Sha256::digest(key.as_bytes()).first().copied().unwrap_or(0) % LEDGER_SHARDS;
-    let claim = json!({ "appid": app.appid, "key": key, "actions": plan.actions });
-    let answer = object_call(&ctx.env, LEDGER_BINDING, &format!("{}:{shard}", app.appid), Method::Post, "/claim", Some(claim)).await?;
-    let first = answer["first"].as_bool().unwrap_or(false);
+    // A plan without side effects needs no claim: its passive reply is the same every time.
+    let first = if plan.actions.is_empty() {
+        None
+    } else {
+        let shard = Sha256::digest(key.as_bytes()).first().copied().unwrap_or(0) % LEDGER_SHARDS;
+        let claim = json!({ "appid": app.appid, "key": key, "actions": plan.actions });
+        let answer = object_call(&ctx.env, LEDGER_BINDING, &format!("{}:{shard}", app.appid), Method::Post, "/claim", Some(claim)).await?;
+        Some(answer["first"].as_bool().unwrap_or(false))
+    };
 
     let nonce = random_bytes::<4>().map(|b| u32::from_be_bytes(b).to_string())?;
     let crypto = match &crypt {
@@ -78,12 +83,13 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiRe
     };
     let (reply, content_type) = render(&plan.passive, incoming.format, incoming.mode, msg, ctx.now, crypto);
     console_log!(
-        "push app={} type={} event={} key={key} first={first} reply={:?} actions={}",
+        "push app={} type={} event={} key={key} first={} reply={:?} actions={}",
         app.appid,
         msg.msg_type,
         msg.event.as_deref().unwrap_or("-"),
+        first.map_or("-", |f| if f { "yes" } else { "no (redelivery)" }),
         plan.passive,
-        if first { plan.actions.len() } else { 0 }
+        if first == Some(true) { plan.actions.len() } else { 0 }
     );
     let mut resp = Response::ok(reply).map_err(|_| ApiError::internal("could not build a response"))?;
     let _ = resp.headers_mut().set("Content-Type", content_type);
