@@ -44,16 +44,31 @@ async fn upload(ctx: &Ctx, appid: &str, name: &str, content_type: &str, bytes: &
 
 /// Reads a multipart request: its text fields as a JSON body, and the file in `media`.
 async fn multipart(req: &mut Request) -> ApiResult<(Body, Option<(String, String, Vec<u8>)>)> {
-    let declared = header(req, "Content-Length").and_then(|v| v.parse::<usize>().ok());
-    if declared.is_none_or(|n| n > MAX_UPLOAD) {
+    // The form is read whole, so its size must be known before: no chunked uploads.
+    let Some(declared) = header(req, "Content-Length").and_then(|v| v.trim().parse::<usize>().ok()) else {
+        return Err(ApiError::new(411, "length_required", "a multipart upload needs a Content-Length header"));
+    };
+    if declared > MAX_UPLOAD {
         return Err(ApiError::payload_too_large(MAX_UPLOAD));
     }
     let form = req.form_data().await.map_err(|_| ApiError::bad_request("invalid_multipart", "the multipart body could not be read"))?;
-    let mut body = Body::new();
+    // The message: WeChat's JSON shape in a `message` field, or flat fields (`touser`,
+    // `msgtype`, and a card's `title` / `pagepath`).
+    let mut body = match form.get_field("message") {
+        Some(text) => match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(map)) => map,
+            _ => return Err(ApiError::invalid_field("message", "must be a JSON object in WeChat's custom/send shape")),
+        },
+        None => Body::new(),
+    };
     for field in ["appid", "touser", "msgtype"] {
         if let Some(v) = form.get_field(field) {
             body.insert(field.into(), json!(v));
         }
+    }
+    let card: Body = ["title", "pagepath"].iter().filter_map(|f| form.get_field(f).map(|v| (f.to_string(), json!(v)))).collect();
+    if !card.is_empty() && !body.contains_key("miniprogrampage") {
+        body.insert("miniprogrampage".into(), Value::Object(card));
     }
     let file = match form.get("media") {
         Some(FormEntry::File(f)) => {
@@ -133,7 +148,8 @@ async fn templates(ctx: &Ctx, appid: &str) -> ApiResult<Value> {
     let answer = upstream::call_json(ctx, appid, Api::Messages, Method::Get, "/wxaapi/newtmpl/gettemplate", &[], None).await?;
     let data = answer.get("data").cloned().unwrap_or_else(|| json!([]));
     if let Some(kv) = &kv {
-        if let Ok(put) = kv.put(&key, &data) {
+        // As text: a serde_json object would become a JS Map, which JSON.stringify writes as {}.
+        if let Ok(put) = kv.put(&key, data.to_string()) {
             if let Err(e) = put.expiration_ttl(TEMPLATES_TTL).execute().await {
                 console_warn!("could not cache the templates of app {appid}: {e}");
             }
