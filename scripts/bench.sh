@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Runs every benchmark of issue 8 (items 1, 2, 3; item 4 is a TODO) and writes BENCHMARKS.md:
+#   1. native criterion benches of the pure code (they also write target/bench-inputs/*.json),
+#   2. the same workloads compiled to wasm32 and timed in Node's V8,
+#   3. the peers on the same inputs: wechatpy (PyPI), wechat-crypto + xml2js and the wechat
+#      middleware (npm), installed into throwaway environments under target/,
+#   plus the Worker's wasm size, the machine and the versions.
+# Takes a few minutes (less once the builds and installs are cached). Everything runs one
+# after the other: the machine has 2 cores and the runners must not disturb each other.
+#
+# Environment: BENCH_SKIP_O3=1 skips the supplementary opt-level 3 native run;
+# BENCH_REINSTALL=1 recreates the peers' environments; BENCH_RUNS / BENCH_RUN_MS /
+# BENCH_WARM_MS tune the peer and wasm timing (see scripts/bench/timing.mjs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=target/bench-results
+inputs=target/bench-inputs
+py_env=target/bench-env
+node_env=target/bench-node
+# The peers, pinned so runs compare; bump deliberately.
+py_peers=("wechatpy[cryptography]==1.8.18")
+npm_peers=(wechat-crypto@0.0.2 xml2js@0.6.2 wechat@2.1.0)
+
+step() { printf '\n== %s\n' "$*" >&2; }
+rm -rf "$out" && mkdir -p "$out"
+meta="$out/meta.env"
+: >"$meta"
+note() { printf '%s=%s\n' "$1" "$2" >>"$meta"; }
+
+step "1/5 native micro-benchmarks (criterion)"
+rm -rf target/criterion/push target/criterion/login
+cargo bench --bench pipeline 2>&1 | tee "$out/native-criterion.log" | grep -E '^(push|login)/|time:' >&2
+BENCH_LOOP=20000 cargo bench --bench pipeline 2>/dev/null | grep '^{' >"$out/native.json"
+o3_dir=""
+if [ -z "${BENCH_SKIP_O3:-}" ]; then
+  step "1b/5 native at opt-level 3 (supplementary)"
+  rm -rf target/bench-o3/criterion
+  CARGO_TARGET_DIR=target/bench-o3 CARGO_PROFILE_BENCH_OPT_LEVEL=3 \
+    cargo bench --bench pipeline -- --warm-up-time 0.5 --measurement-time 1 2>&1 \
+    | tee "$out/native-o3.log" | grep -E 'time:' >&2
+  o3_dir=target/bench-o3/criterion
+fi
+
+step "2/5 wasm32 in Node's V8"
+# The harness is its own workspace; the root lock file keeps its versions the Worker's.
+cp Cargo.lock benches/wasm/Cargo.lock
+(cd benches/wasm && CARGO_TARGET_DIR="$root/target/bench-wasm" cargo build --quiet --release --target wasm32-unknown-unknown)
+harness=target/bench-wasm/wasm32-unknown-unknown/release/wechat_edge_bench_wasm.wasm
+wasm_opt=node_modules/binaryen/bin/wasm-opt
+if [ -x "$wasm_opt" ]; then
+  # worker-build runs `wasm-opt -O` on the Worker; do the same so V8 sees the same kind of code.
+  "$wasm_opt" -O "$harness" -o target/bench-wasm/harness.wasm
+  note wasm_opt "\`wasm-opt -O\` (as worker-build does)"
+else
+  cp "$harness" target/bench-wasm/harness.wasm
+  note wasm_opt "no wasm-opt (node_modules/binaryen missing: run npm install)"
+fi
+node scripts/bench/wasm.mjs "$inputs" target/bench-wasm/harness.wasm >"$out/wasm.json"
+
+step "3/5 peers: wechatpy"
+if [ -n "${BENCH_REINSTALL:-}" ]; then rm -rf "$py_env" "$node_env"; fi
+if [ ! -x "$py_env/bin/python" ] || ! "$py_env/bin/python" -c 'import wechatpy, cryptography' 2>/dev/null; then
+  rm -rf "$py_env"
+  python3 -m venv "$py_env"
+  "$py_env/bin/pip" install --quiet --disable-pip-version-check "${py_peers[@]}" >&2 || note wechatpy_missing "pip install failed"
+fi
+if "$py_env/bin/python" -c 'import wechatpy' 2>/dev/null; then
+  "$py_env/bin/python" scripts/bench/peer_wechatpy.py "$inputs" >"$out/wechatpy.json"
+fi
+
+step "3/5 peers: wechat-crypto + xml2js, wechat middleware"
+if [ ! -d "$node_env/node_modules/wechat" ] || [ ! -d "$node_env/node_modules/wechat-crypto" ] || [ ! -d "$node_env/node_modules/xml2js" ]; then
+  mkdir -p "$node_env"
+  [ -f "$node_env/package.json" ] || printf '{"name":"bench-peers","private":true}\n' >"$node_env/package.json"
+  (cd "$node_env" && npm install --silent --no-audit --no-fund "${npm_peers[@]}" >&2) \
+    || { note wechat-crypto_missing "npm install failed"; note wechat_missing "npm install failed"; }
+fi
+if [ -d "$node_env/node_modules/wechat-crypto" ]; then
+  node scripts/bench/peer_node.mjs "$inputs" "$node_env" wechat-crypto >"$out/wechat-crypto.json"
+fi
+if [ -d "$node_env/node_modules/wechat" ]; then
+  node scripts/bench/peer_node.mjs "$inputs" "$node_env" wechat >"$out/wechat.json"
+fi
+
+step "4/5 the Worker's wasm size"
+worker_wasm=build/index_bg.wasm
+if [ ! -f "$worker_wasm" ]; then
+  bash scripts/build.sh >&2 || note wasm_size_note "bash scripts/build.sh failed"
+fi
+if [ -f "$worker_wasm" ]; then
+  note wasm_path "$worker_wasm"
+  note wasm_raw "$(stat -c %s "$worker_wasm")"
+  note wasm_gzip "$(gzip -9c "$worker_wasm" | wc -c)"
+  if [ -n "$(find src Cargo.toml Cargo.lock -newer "$worker_wasm" -print -quit)" ]; then
+    note wasm_path "$worker_wasm (older than the sources: run \`bash scripts/build.sh\` and re-run for a current size)"
+  fi
+fi
+
+step "5/5 BENCHMARKS.md"
+note date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+note nproc "$(nproc)"
+note cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+note os "$(uname -sr)"
+note rustc "$(rustc -V), $(cargo -V)"
+note node "$(node -v)"
+note python "$("$py_env/bin/python" -V 2>&1 || python3 -V)"
+dirty=""
+[ -n "$(git status --porcelain 2>/dev/null)" ] && dirty=" (with uncommitted changes)"
+note commit "$(git rev-parse --short HEAD 2>/dev/null || echo none)$dirty"
+python3 scripts/bench/report.py "$out" target/criterion $o3_dir >BENCHMARKS.md
+echo "wrote BENCHMARKS.md" >&2
