@@ -442,6 +442,16 @@ pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// A strong ETag for an image: `"` + the first 32 hex digits of its SHA-256 + `"`.
+/// Whether an image arrived whole: a JPEG ends with its EOI marker, a PNG with its IEND
+/// chunk. A body cut short in transit must not be cached and served as a code.
+pub fn image_is_complete(bytes: &[u8]) -> bool {
+    match sniff_image(bytes) {
+        Some("image/jpeg") => bytes.ends_with(&[0xFF, 0xD9]),
+        Some("image/png") => bytes.len() >= 12 && bytes[bytes.len() - 12..].starts_with(&[0, 0, 0, 0, b'I', b'E', b'N', b'D']),
+        _ => false,
+    }
+}
+
 pub fn etag(bytes: &[u8]) -> String {
     let digest = hex::encode(Sha256::digest(bytes));
     format!("\"{}\"", &digest[..32])

@@ -313,3 +313,15 @@ fn no_input_makes_a_parser_panic() {
         let _ = etag_matches("\"x\"", header);
     }
 }
+
+#[test]
+fn an_image_cut_short_is_not_complete() {
+    let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 0xFF, 0xD9];
+    assert!(image_is_complete(&jpeg));
+    assert!(!image_is_complete(&jpeg[..7]));
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 9, 9];
+    png.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
+    assert!(image_is_complete(&png));
+    assert!(!image_is_complete(&png[..png.len() - 3]));
+    assert!(!image_is_complete(b"{\"errcode\":0}"));
+}

@@ -42,7 +42,9 @@ impl Failure {
     }
 
     pub fn into_error(self) -> ApiError {
-        match self {
+        match &self {
+            // WeChat's own 5xx is passing: retry later. A 4xx or an unreadable body is not.
+            Failure::Status(s) if *s >= 500 => ApiError::unavailable(self.describe()),
             Failure::Status(_) | Failure::Malformed => ApiError::upstream(self.describe()),
             Failure::Timeout | Failure::Network(_) => ApiError::unavailable(self.describe()),
         }

@@ -8,7 +8,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::handlers::login::session;
 use crate::http::{header, json, json_body, query, require_internal_key, Ctx};
 use crate::links::{SchemeRequest, UrlLinkRequest};
-use crate::qrcode::{etag, etag_matches, sniff_image, ClassicCode, LimitedCode, OaTicketQr, UnlimitedCode};
+use crate::qrcode::{etag, etag_matches, image_is_complete, sniff_image, ClassicCode, LimitedCode, OaTicketQr, UnlimitedCode};
 use crate::tokens::KV_BINDING;
 use crate::upstream::{self, Failure, Reply};
 use serde::{Deserialize, Serialize};
@@ -78,6 +78,9 @@ async fn serve_code(ctx: &Ctx, req: &Request, appid: &str, r: CodeRequest, visib
         Reply::Json(_) => return Err(ApiError::upstream("WeChat answered JSON without an image")),
     };
     let content_type = sniff_image(&bytes).ok_or_else(|| ApiError::upstream("WeChat's answer is neither JPEG nor PNG"))?;
+    if !image_is_complete(&bytes) {
+        return Err(ApiError::upstream("WeChat's image arrived cut short; retry"));
+    }
     let meta = ImageMeta { content_type: content_type.to_owned(), etag: etag(&bytes) };
     match kv.put_bytes(&r.cache_key, &bytes).and_then(|p| p.metadata(&meta)) {
         Ok(put) => {
@@ -143,6 +146,7 @@ pub async fn oa_qrcode(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
     }
     let url = upstream::url(&ctx.config.mp_base, "/cgi-bin/showqrcode", &[("ticket", ticket)])?;
     match upstream::send(Method::Get, &url, None).await {
+        Ok(Reply::Binary { bytes, .. }) if !image_is_complete(&bytes) => Err(ApiError::upstream("showqrcode's image arrived cut short; retry")),
         Ok(Reply::Binary { bytes, .. }) => {
             let content_type = sniff_image(&bytes).unwrap_or("image/jpeg");
             let meta = ImageMeta { content_type: content_type.to_owned(), etag: etag(&bytes) };
