@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -f build/index.js ] && [ -z "$(find src Cargo.toml Cargo.lock -newer build/index.js -print -quit)" ]; then
+if [ -f build/index.js ] && [ -z "$(find src Cargo.toml Cargo.lock openapi.yaml -newer build/index.js -print -quit)" ]; then
   exit 0
 fi
 bin_dir="${CARGO_HOME:-$HOME/.cargo}/bin"

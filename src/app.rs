@@ -47,6 +47,7 @@ async fn route(ctx: &Ctx, wctx: &Context, mut req: Request) -> ApiResult<Respons
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method.clone(), segments.as_slice()) {
         (Method::Get, ["health"]) => json(200, &json!({ "status": "ok", "version": VERSION })),
+        (Method::Get, ["openapi.yaml"]) => openapi(),
 
         (Method::Post, ["api", "login"]) => handlers::login::login(ctx, &mut req).await,
         (Method::Get, ["api", "me"]) => handlers::login::me(ctx, &req).await,
@@ -75,7 +76,7 @@ async fn route(ctx: &Ctx, wctx: &Context, mut req: Request) -> ApiResult<Respons
         (Method::Post, ["internal", "token", "refresh"]) => handlers::internal::refresh(ctx, &mut req).await,
         (Method::Get, ["internal", "token", "status"]) => handlers::internal::status(ctx, &req).await,
 
-        (_, ["health"] | ["api", ..] | ["internal", ..] | ["wechat", ..]) if is_known(&segments) => {
+        (_, ["health"] | ["openapi.yaml"] | ["api", ..] | ["internal", ..] | ["wechat", ..]) if is_known(&segments) => {
             let _ = wctx;
             Err(ApiError::method_not_allowed(&format!("{method:?}").to_uppercase(), &path))
         }
@@ -83,11 +84,21 @@ async fn route(ctx: &Ctx, wctx: &Context, mut req: Request) -> ApiResult<Respons
     }
 }
 
+/// The HTTP contract, as OpenAPI 3.1.
+fn openapi() -> ApiResult<Response> {
+    let mut resp = Response::ok(OPENAPI).map_err(|_| ApiError::internal("could not build a response"))?;
+    let _ = resp.headers_mut().set("Content-Type", "application/yaml; charset=utf-8");
+    Ok(resp)
+}
+
+const OPENAPI: &str = include_str!("../openapi.yaml");
+
 /// Paths that exist with some other method (for 405 rather than 404).
 fn is_known(segments: &[&str]) -> bool {
     matches!(
         segments,
         ["health"]
+            | ["openapi.yaml"]
             | ["api", "login" | "me" | "logout" | "phone" | "qrcode"]
             | ["internal", "qrcode", _]
             | ["internal", "links", _]

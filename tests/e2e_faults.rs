@@ -11,10 +11,13 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 use wechat_edge::push::{Format, Mode};
 
+/// Builds a request to one of our routes from (app, session token, openid).
+type Call = Box<dyn Fn(&TestApp, &str, &str) -> reqwest::RequestBuilder>;
+
 /// One route of ours, the WeChat endpoint behind it, and how to call it.
 struct Case {
     wechat: &'static str,
-    call: Box<dyn Fn(&TestApp, &str, &str) -> reqwest::RequestBuilder>,
+    call: Call,
 }
 
 fn cases() -> Vec<Case> {
