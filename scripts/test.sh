@@ -19,6 +19,11 @@ trap 'sweep; rm -f "$log"' EXIT
 set +e
 cargo test --workspace "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# The contract check, reduced (the full run: bash scripts/schemathesis.sh).
+if [ "$status" -eq 0 ] && [ $# -eq 0 ]; then
+  SCHEMATHESIS_MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-10}" bash scripts/schemathesis.sh 2>&1 | tee -a "$log"
+  status=${PIPESTATUS[0]}
+fi
 set -e
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }

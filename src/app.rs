@@ -45,6 +45,14 @@ async fn route(ctx: &Ctx, wctx: &Context, mut req: Request) -> ApiResult<Respons
     let method = req.method();
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // workers-rs reads a method it does not know (QUERY, TRACE...) as GET: check the raw one.
+    let raw_method = req.inner().method();
+    if !matches!(raw_method.as_str(), "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "PATCH" | "OPTIONS") {
+        return Err(match allowed(&segments) {
+            Some(allow) => ApiError::method_not_allowed(&raw_method, &path).with_allow(allow),
+            None => ApiError::not_found(format!("no route for {raw_method} {path}")),
+        });
+    }
     match (method.clone(), segments.as_slice()) {
         (Method::Get, ["health"]) => json(200, &json!({ "status": "ok", "version": VERSION })),
         (Method::Get, ["openapi.yaml"]) => openapi(),
@@ -76,9 +84,10 @@ async fn route(ctx: &Ctx, wctx: &Context, mut req: Request) -> ApiResult<Respons
         (Method::Post, ["internal", "token", "refresh"]) => handlers::internal::refresh(ctx, &mut req).await,
         (Method::Get, ["internal", "token", "status"]) => handlers::internal::status(ctx, &req).await,
 
-        (_, ["health"] | ["openapi.yaml"] | ["api", ..] | ["internal", ..] | ["wechat", ..]) if is_known(&segments) => {
+        (_, _) if allowed(&segments).is_some() => {
             let _ = wctx;
-            Err(ApiError::method_not_allowed(&format!("{method:?}").to_uppercase(), &path))
+            let allow = allowed(&segments).unwrap_or("GET");
+            Err(ApiError::method_not_allowed(&format!("{method:?}").to_uppercase(), &path).with_allow(allow))
         }
         _ => Err(ApiError::not_found(format!("no route for {} {path}", format!("{method:?}").to_uppercase()))),
     }
@@ -93,27 +102,25 @@ fn openapi() -> ApiResult<Response> {
 
 const OPENAPI: &str = include_str!("../openapi.yaml");
 
-/// Paths that exist with some other method (for 405 rather than 404).
-fn is_known(segments: &[&str]) -> bool {
-    matches!(
-        segments,
-        ["health"]
-            | ["openapi.yaml"]
-            | ["api", "login" | "me" | "logout" | "phone" | "qrcode"]
-            | ["internal", "qrcode", _]
-            | ["internal", "links", _]
-            | ["internal", "oa", "qrcode"]
-            | ["internal", "messages", "custom" | "typing" | "subscribe"]
-            | ["internal", "media", "upload"]
-            | ["internal", "templates"]
-            | ["internal", "analytics", _]
-            | ["internal", "security", "text"]
-            | ["api", "user", "decrypt" | "verify"]
-            | ["internal", "token"]
-            | ["internal", "token", "refresh" | "status"]
-            | ["wechat", "push"]
-            | ["wechat", "push", _]
-    )
+/// The methods a known path takes (for a 405 with `Allow`, rather than a 404).
+fn allowed(segments: &[&str]) -> Option<&'static str> {
+    match segments {
+        ["health"] | ["openapi.yaml"] | ["api", "me"] | ["internal", "token"] | ["internal", "token", "status"] | ["internal", "templates"] => {
+            Some("GET")
+        }
+        ["wechat", "push"] | ["wechat", "push", _] => Some("GET, POST"),
+        ["api", "login" | "logout" | "phone" | "qrcode"]
+        | ["api", "user", "decrypt" | "verify"]
+        | ["internal", "token", "refresh"]
+        | ["internal", "qrcode", _]
+        | ["internal", "links", _]
+        | ["internal", "oa", "qrcode"]
+        | ["internal", "messages", "custom" | "typing" | "subscribe"]
+        | ["internal", "media", "upload"]
+        | ["internal", "analytics", _]
+        | ["internal", "security", "text"] => Some("POST"),
+        _ => None,
+    }
 }
 
 /// The cron trigger: the safety net for the token objects' alarms. Each app's object

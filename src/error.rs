@@ -15,18 +15,26 @@ pub struct ApiError {
     pub code: Cow<'static, str>,
     pub message: String,
     pub wechat_errcode: Option<i64>,
+    /// For a 405: the methods the path takes (the `Allow` header).
+    pub allow: Option<&'static str>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: u16, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        ApiError { status, code: code.into(), message: message.into(), wechat_errcode: None }
+        ApiError { status, code: code.into(), message: message.into(), wechat_errcode: None, allow: None }
     }
 
     /// Attaches the errcode WeChat answered with.
     pub fn with_errcode(mut self, errcode: i64) -> Self {
         self.wechat_errcode = Some(errcode);
+        self
+    }
+
+    /// The methods the path takes, for a 405's `Allow` header.
+    pub fn with_allow(mut self, allow: &'static str) -> Self {
+        self.allow = Some(allow);
         self
     }
 

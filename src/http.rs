@@ -62,6 +62,9 @@ pub fn error_response(err: &ApiError) -> Response {
     if err.status == 401 {
         let _ = headers.set("WWW-Authenticate", "Bearer");
     }
+    if let Some(allow) = err.allow {
+        let _ = headers.set("Allow", allow);
+    }
     resp
 }
 

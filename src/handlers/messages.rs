@@ -23,7 +23,11 @@ const MAX_UPLOAD: usize = 4 * 1024 * 1024;
 const TEMPLATES_TTL: u64 = 600;
 
 fn app_of(ctx: &Ctx, req: &Request, body: Option<&Body>) -> ApiResult<crate::config::AppConfig> {
-    let from_body = body.and_then(|b| b.get("appid")).and_then(Value::as_str).map(str::to_owned);
+    let from_body = match body.and_then(|b| b.get("appid")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(ApiError::invalid_field("appid", "must be a string")),
+    };
     ctx.config.app(query(req, "appid").or(from_body).as_deref())
 }
 
