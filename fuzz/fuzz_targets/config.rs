@@ -1,0 +1,5 @@
+//! Fuzz target `config`: the driver is [`wechat_edge_fuzz::config`] (fuzz/drivers/), shared with
+//! the regression test in tests/fuzz_regressions.rs.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wechat_edge_fuzz::config(data));

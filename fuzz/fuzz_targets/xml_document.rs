@@ -1,0 +1,5 @@
+//! Fuzz target `xml_document`: the driver is [`wechat_edge_fuzz::xml_document`] (fuzz/drivers/), shared with
+//! the regression test in tests/fuzz_regressions.rs.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wechat_edge_fuzz::xml_document(data));
