@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 PORT="${PORT:-8787}"
 SIM_PORT="${SIM_PORT:-8790}"
 export CI="${CI:-true}" WRANGLER_SEND_METRICS=false
+# Offline-friendly: no fetch of the `Request.cf` placeholder from workers.cloudflare.com.
+export CLOUDFLARE_CF_FETCH_ENABLED="${CLOUDFLARE_CF_FETCH_ENABLED:-false}"
 
 bash scripts/setup.sh
 bash scripts/build.sh

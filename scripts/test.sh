@@ -17,7 +17,7 @@ export RUST_TEST_THREADS="${RUST_TEST_THREADS:-3}"
 log=$(mktemp)
 trap 'sweep; rm -f "$log"' EXIT
 set +e
-cargo test --workspace "$@" 2>&1 | tee "$log"
+cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 # The contract check, reduced (the full run: bash scripts/schemathesis.sh).
 if [ "$status" -eq 0 ] && [ $# -eq 0 ]; then

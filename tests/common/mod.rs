@@ -195,21 +195,26 @@ fn wait_for_line(log: &Path, marker: &str, child: &mut Child) -> String {
 }
 
 impl TestApp {
-    async fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while Instant::now() < deadline {
-            if let Ok(r) = self.client.get(format!("{}/health", self.base)).send().await {
-                if r.status().is_success() {
-                    return;
+    /// Starts `wrangler dev` on fresh ports with this app's vars and persistence directory.
+    /// A start that fails (the process exits, a port turns out to be taken, or no answer
+    /// within a minute on a loaded machine) is retried on new ports, at most three times;
+    /// the final failure carries the end of wrangler's output, so CI logs say why.
+    async fn start_worker(&mut self) {
+        let mut reasons = Vec::new();
+        for attempt in 1..=3 {
+            match self.try_start_worker().await {
+                Ok(()) => return,
+                Err(reason) => {
+                    eprintln!("wrangler dev start {attempt}/3 failed: {reason}");
+                    reasons.push(reason);
+                    self.wrangler.take();
                 }
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        panic!("wrangler dev did not become ready; see the wrangler-*.log files in {}", self.dir.display());
+        panic!("wrangler dev did not become ready (logs in {}):\n{}", self.dir.display(), reasons.join("\n---\n"));
     }
 
-    /// Starts `wrangler dev` on a fresh port with this app's vars and persistence directory.
-    async fn start_worker(&mut self) {
+    async fn try_start_worker(&mut self) -> Result<(), String> {
         let port = free_port();
         let mut cmd = Command::new("node");
         cmd.current_dir(root())
@@ -221,14 +226,38 @@ impl TestApp {
             .arg(&self.state_dir)
             .env("CI", "true")
             .env("WRANGLER_SEND_METRICS", "false")
+            // Offline: skip miniflare's fetch of the `Request.cf` object (up to 3 s per start).
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
             .env("NO_COLOR", "1");
         for (name, value) in &self.vars {
             cmd.arg("--var").arg(format!("{name}:{value}"));
         }
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        self.wrangler = Some(spawn_group(&mut cmd, &self.dir.join(format!("wrangler-{n}.log"))));
+        let log = self.dir.join(format!("wrangler-{n}.log"));
+        let group = self.wrangler.insert(spawn_group(&mut cmd, &log));
         self.base = format!("http://127.0.0.1:{port}");
-        self.wait_ready().await;
+        let tail = |why: String| {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            format!("{why}; the end of {}:\n{}", log.display(), lines[lines.len().saturating_sub(25)..].join("\n"))
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = group.0.try_wait() {
+                return Err(tail(format!("wrangler exited ({status})")));
+            }
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains("EADDRINUSE") || text.contains("Address already in use") {
+                return Err(tail("a port was taken".into()));
+            }
+            if let Ok(r) = self.client.get(format!("{}/health", self.base)).timeout(Duration::from_secs(5)).send().await {
+                if r.status().is_success() {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Err(tail("no answer from /health within 60 s".into()))
     }
 
     /// Stops `wrangler dev` and starts it again on the same persistence directory (the
