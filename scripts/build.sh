@@ -13,3 +13,12 @@ export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/binaryen/bin/wasm-opt}"
 export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/@esbuild/linux-x64/bin/esbuild}"
 [ -x "$WASM_BINDGEN_BIN" ] || { echo "wasm-bindgen not found: run 'npm run setup' (bash scripts/setup.sh) first" >&2; exit 1; }
 "$bin_dir/worker-build" --release
+# worker-build's wasm-opt keeps the name section (function names, ~200 KB raw, ~55 KB gzip);
+# strip it, so the upload stays under 350 KB gzip. A panic's stack trace then shows function
+# indices instead of names (we build with panic = "abort"; any panic is a bug). Set
+# KEEP_WASM_NAMES=1 to keep them when debugging.
+if [ -z "${KEEP_WASM_NAMES:-}" ]; then
+  "$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm --strip-debug --strip-producers \
+    --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
+    --enable-multivalue --enable-reference-types --enable-exception-handling
+fi

@@ -112,9 +112,7 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
 }
 
 pub fn query(req: &Request, name: &str) -> Option<String> {
-    let url = req.url().ok()?;
-    let value = url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
-    value
+    crate::urls::query_value(crate::urls::raw_query(&req.inner().url()), name)
 }
 
 /// `Authorization: Bearer <INTERNAL_API_KEY>`, compared in constant time (over hashes, so

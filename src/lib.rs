@@ -31,6 +31,7 @@ pub mod multipart;
 pub mod qrcode;
 pub mod session;
 pub mod token_policy;
+pub mod urls;
 
 #[cfg(target_arch = "wasm32")]
 mod app;

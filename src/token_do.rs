@@ -61,7 +61,7 @@ impl DurableObject for AccessTokenObject {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let appid = req.url().ok().and_then(|u| u.query_pairs().find(|(k, _)| k == "appid").map(|(_, v)| v.into_owned()));
+        let appid = crate::urls::query_value(crate::urls::raw_query(&req.inner().url()), "appid");
         let result = match appid {
             None => Err(ApiError::bad_request("missing_appid", "the token object needs ?appid=")),
             Some(appid) => {

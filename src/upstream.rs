@@ -9,7 +9,9 @@ use crate::tokens;
 use futures_util::future::{select, Either};
 use serde_json::Value;
 use std::time::Duration;
-use worker::{console_warn, Delay, Fetch, Headers, Method, Request, RequestInit, Url};
+use worker::{console_warn, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+pub use crate::urls::WeChatUrl;
 
 /// How long one WeChat call may take before we give up on it.
 pub const TIMEOUT_MS: u64 = 5_000;
@@ -51,9 +53,9 @@ impl Failure {
     }
 }
 
-pub fn url(base: &str, path: &str, params: &[(&str, &str)]) -> ApiResult<Url> {
-    Url::parse_with_params(&format!("{base}{path}"), params)
-        .map_err(|_| ApiError::config("WECHAT_API_BASE", "is not a valid URL"))
+/// `path` on `api_base` (the configured `WECHAT_API_BASE`) with `params`.
+pub fn url(api_base: &str, path: &str, params: &[(&str, &str)]) -> ApiResult<WeChatUrl> {
+    WeChatUrl::build(api_base, "WECHAT_API_BASE", path, params)
 }
 
 fn looks_like_image(bytes: &[u8]) -> bool {
@@ -68,13 +70,13 @@ pub enum Payload<'a> {
 }
 
 /// One HTTP exchange with WeChat sending JSON (or nothing); see [`send_payload`].
-pub async fn send(method: Method, url: &Url, body: Option<&Value>) -> Result<Reply, Failure> {
+pub async fn send(method: Method, url: &WeChatUrl, body: Option<&Value>) -> Result<Reply, Failure> {
     send_payload(method, url, body.map(Payload::Json)).await
 }
 
 /// One HTTP exchange with WeChat, bounded by [`TIMEOUT_MS`]. JSON is recognised by the body
 /// (WeChat's Content-Type is unreliable), images by their magic bytes.
-pub async fn send_payload(method: Method, url: &Url, payload: Option<Payload<'_>>) -> Result<Reply, Failure> {
+pub async fn send_payload(method: Method, url: &WeChatUrl, payload: Option<Payload<'_>>) -> Result<Reply, Failure> {
     let mut init = RequestInit::new();
     init.with_method(method);
     if let Some(payload) = payload {
@@ -121,7 +123,7 @@ pub async fn send_payload(method: Method, url: &Url, payload: Option<Payload<'_>
 
 /// A call that needs no access_token (jscode2session), retried once on a transient failure
 /// (-1, 5xx, timeout). Returns the JSON body checked against `api`'s errcodes.
-pub async fn call_without_token(api: Api, method: Method, url: &Url) -> ApiResult<Value> {
+pub async fn call_without_token(api: Api, method: Method, url: &WeChatUrl) -> ApiResult<Value> {
     let mut last = ApiError::unavailable("WeChat could not be reached");
     for attempt in 0..2 {
         if attempt > 0 {

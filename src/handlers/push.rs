@@ -28,7 +28,7 @@ fn push_error(e: PushError, aes_var: &str) -> ApiError {
 }
 
 fn query_pairs(req: &Request) -> Vec<(String, String)> {
-    req.url().ok().and_then(|u| u.query().map(parse_query)).unwrap_or_default()
+    parse_query(crate::urls::raw_query(&req.inner().url()))
 }
 
 /// GET: the URL check. Answers exactly `echostr` when the signature is right.

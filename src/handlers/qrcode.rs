@@ -144,7 +144,7 @@ pub async fn oa_qrcode(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
         }
         return json(200, &out);
     }
-    let url = upstream::url(&ctx.config.mp_base, "/cgi-bin/showqrcode", &[("ticket", ticket)])?;
+    let url = upstream::WeChatUrl::build(&ctx.config.mp_base, "WECHAT_MP_BASE", "/cgi-bin/showqrcode", &[("ticket", ticket)])?;
     match upstream::send(Method::Get, &url, None).await {
         Ok(Reply::Binary { bytes, .. }) if !image_is_complete(&bytes) => Err(ApiError::upstream("showqrcode's image arrived cut short; retry")),
         Ok(Reply::Binary { bytes, .. }) => {
