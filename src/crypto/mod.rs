@@ -73,27 +73,23 @@ impl std::error::Error for CryptoError {}
 /// AES block size; both schemes run CBC over 16-byte blocks.
 const AES_BLOCK: usize = 16;
 
-/// Splits a buffer into AES blocks. Callers check the length is a multiple of 16 first; a tail
-/// would be dropped, never indexed, so no input can make this panic.
-fn to_blocks(bytes: &[u8]) -> Vec<aes::Block> {
-    bytes
-        .chunks_exact(AES_BLOCK)
-        .map(|chunk| {
-            let mut block = aes::Block::default();
-            block
-                .iter_mut()
-                .zip(chunk)
-                .for_each(|(dst, src)| *dst = *src);
-            block
-        })
-        .collect()
+/// CBC-decrypts `buf` in place (no padding handling: callers unpad with [`pkcs7_unpad`]).
+/// Callers check the length is a non-zero multiple of 16 first; were it not, nothing is
+/// decrypted and the unpadder refuses the unchanged buffer, so no input can make this panic.
+fn cbc_decrypt_in_place<C>(decryptor: C, buf: &mut [u8])
+where
+    C: aes::cipher::BlockDecryptMut,
+{
+    let _ = decryptor.decrypt_padded_mut::<aes::cipher::block_padding::NoPadding>(buf);
 }
 
-fn from_blocks(blocks: &[aes::Block]) -> Vec<u8> {
-    blocks
-        .iter()
-        .flat_map(|block| block.iter().copied())
-        .collect()
+/// CBC-encrypts `buf` in place; `buf` is already padded to a multiple of 16.
+fn cbc_encrypt_in_place<C>(encryptor: C, buf: &mut [u8])
+where
+    C: aes::cipher::BlockEncryptMut,
+{
+    let len = buf.len();
+    let _ = encryptor.encrypt_padded_mut::<aes::cipher::block_padding::NoPadding>(buf, len);
 }
 
 /// Appends PKCS#7 padding up to a multiple of `block` (16 for open data, 32 for WXBizMsgCrypt);

@@ -3,8 +3,8 @@
 //! multiple of 32 bytes (so pad values 17..=32 occur and a 16-byte unpadder would fail).
 
 pub use super::CryptoError;
-use super::{from_blocks, pkcs7_pad, pkcs7_unpad, to_blocks, AES_BLOCK};
-use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use super::{cbc_decrypt_in_place, cbc_encrypt_in_place, pkcs7_pad, pkcs7_unpad, AES_BLOCK};
+use aes::cipher::{InnerIvInit, KeyInit};
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::Engine;
@@ -36,10 +36,12 @@ pub struct Decrypted {
     pub msg: String,
 }
 
-/// The AES key and app id of one push configuration.
+/// The AES key (expanded once, as an isolate keeps it) and app id of one push configuration.
 #[derive(Clone)]
 pub struct MsgCrypt {
-    key: [u8; 32],
+    cipher: aes::Aes256,
+    /// WeChat uses the first half of the key as the CBC iv.
+    iv: [u8; 16],
     appid: String,
 }
 
@@ -63,8 +65,10 @@ impl MsgCrypt {
             .decode(format!("{encoding_aes_key}="))
             .map_err(|_| CryptoError::InvalidKey)?;
         let key: [u8; 32] = decoded.try_into().map_err(|_| CryptoError::InvalidKey)?;
+        let (iv, _) = key.split_first_chunk::<16>().ok_or(CryptoError::InvalidKey)?;
         Ok(MsgCrypt {
-            key,
+            cipher: aes::Aes256::new(&key.into()),
+            iv: *iv,
             appid: appid.to_owned(),
         })
     }
@@ -80,15 +84,13 @@ impl MsgCrypt {
 
     /// Like [`MsgCrypt::decrypt`], also returning the random prefix and the pad value.
     pub fn decrypt_detailed(&self, encrypt_b64: &str) -> Result<Decrypted, CryptoError> {
-        let ciphertext = STANDARD
+        let mut plain = STANDARD
             .decode(encrypt_b64.as_bytes())
             .map_err(|_| CryptoError::InvalidBase64)?;
-        if ciphertext.is_empty() || ciphertext.len() % AES_BLOCK != 0 {
+        if plain.is_empty() || plain.len() % AES_BLOCK != 0 {
             return Err(CryptoError::InvalidLength);
         }
-        let mut blocks = to_blocks(&ciphertext);
-        Aes256CbcDec::new(&self.key.into(), &self.iv().into()).decrypt_blocks_mut(&mut blocks);
-        let plain = from_blocks(&blocks);
+        cbc_decrypt_in_place(Aes256CbcDec::inner_iv_init(self.cipher.clone(), &self.iv.into()), &mut plain);
 
         let (content, pad) = pkcs7_unpad(&plain, PAD_BLOCK)?;
 
@@ -131,18 +133,8 @@ impl MsgCrypt {
     /// Pads and encrypts an already assembled plaintext buffer.
     fn seal(&self, mut plain: Vec<u8>) -> String {
         pkcs7_pad(&mut plain, PAD_BLOCK);
-        let mut blocks = to_blocks(&plain);
-        Aes256CbcEnc::new(&self.key.into(), &self.iv().into()).encrypt_blocks_mut(&mut blocks);
-        STANDARD.encode(from_blocks(&blocks))
-    }
-
-    /// WeChat uses the first half of the key as the CBC iv.
-    fn iv(&self) -> [u8; 16] {
-        let mut iv = [0u8; 16];
-        iv.iter_mut()
-            .zip(&self.key)
-            .for_each(|(dst, src)| *dst = *src);
-        iv
+        cbc_encrypt_in_place(Aes256CbcEnc::inner_iv_init(self.cipher.clone(), &self.iv.into()), &mut plain);
+        STANDARD.encode(&plain)
     }
 }
 
@@ -150,6 +142,7 @@ impl MsgCrypt {
 mod tests {
     use super::*;
     use aes::cipher::block_padding::Pkcs7;
+    use aes::cipher::{BlockDecryptMut, KeyIvInit};
 
     const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
     const APPID: &str = "wx2c2769f8efd9abc2";

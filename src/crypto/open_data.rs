@@ -1,8 +1,8 @@
 //! Open data (`encryptedData` from `wx.getUserInfo` and friends, §6): AES-128-CBC keyed by the
 //! user's session_key, standard 16-byte PKCS#7, UTF-8 JSON carrying a `watermark.appid`.
 
-use super::{from_blocks, pkcs7_pad, pkcs7_unpad, to_blocks, CryptoError, AES_BLOCK};
-use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use super::{cbc_decrypt_in_place, cbc_encrypt_in_place, pkcs7_pad, pkcs7_unpad, CryptoError, AES_BLOCK};
+use aes::cipher::KeyIvInit;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use std::fmt;
@@ -24,15 +24,13 @@ pub fn decrypt_open_data(
 ) -> Result<String, CryptoError> {
     let key = decode_16(session_key_b64).ok_or(CryptoError::InvalidSessionKey)?;
     let iv = decode_16(iv_b64).ok_or(CryptoError::InvalidIv)?;
-    let ciphertext = STANDARD
+    let mut plain = STANDARD
         .decode(encrypted_b64.as_bytes())
         .map_err(|_| CryptoError::InvalidBase64)?;
-    if ciphertext.is_empty() || ciphertext.len() % AES_BLOCK != 0 {
+    if plain.is_empty() || plain.len() % AES_BLOCK != 0 {
         return Err(CryptoError::InvalidLength);
     }
-    let mut blocks = to_blocks(&ciphertext);
-    Aes128CbcDec::new(&key.into(), &iv.into()).decrypt_blocks_mut(&mut blocks);
-    let plain = from_blocks(&blocks);
+    cbc_decrypt_in_place(Aes128CbcDec::new(&key.into(), &iv.into()), &mut plain);
 
     let (content, _) = pkcs7_unpad(&plain, PAD_BLOCK)?;
     String::from_utf8(content.to_vec()).map_err(|_| CryptoError::NotUtf8)
@@ -47,9 +45,8 @@ pub fn encrypt_open_data(
     let key = decode_16(session_key_b64).ok_or(CryptoError::InvalidSessionKey)?;
     let mut plain = plaintext.as_bytes().to_vec();
     pkcs7_pad(&mut plain, PAD_BLOCK);
-    let mut blocks = to_blocks(&plain);
-    Aes128CbcEnc::new(&key.into(), &iv.into()).encrypt_blocks_mut(&mut blocks);
-    Ok(STANDARD.encode(from_blocks(&blocks)))
+    cbc_encrypt_in_place(Aes128CbcEnc::new(&key.into(), &iv.into()), &mut plain);
+    Ok(STANDARD.encode(&plain))
 }
 
 fn decode_16(b64: &str) -> Option<[u8; 16]> {

@@ -9,10 +9,22 @@ use subtle::ConstantTimeEq;
 ///
 /// The sort is by bytes, which equals WeChat's lexicographic order for the ASCII values it signs.
 pub fn sha1_hex_sorted(parts: &[&str]) -> String {
-    let mut sorted = parts.to_vec();
+    // Both push signatures sort 3 or 4 parts: sort them on the stack.
+    let mut buf = [""; 4];
+    let mut heap;
+    let sorted: &mut [&str] = match buf.get_mut(..parts.len()) {
+        Some(slots) => {
+            slots.copy_from_slice(parts);
+            slots
+        }
+        None => {
+            heap = parts.to_vec();
+            &mut heap
+        }
+    };
     sorted.sort_unstable();
     let mut hasher = Sha1::new();
-    for part in sorted {
+    for part in sorted.iter() {
         hasher.update(part.as_bytes());
     }
     hex::encode(hasher.finalize())
@@ -57,9 +69,12 @@ pub fn hex_eq(expected: &str, given: &str) -> bool {
     if expected.is_empty() || expected.len() != given.len() {
         return false;
     }
-    let expected: Vec<u8> = expected.bytes().map(|b| b.to_ascii_lowercase()).collect();
-    let given: Vec<u8> = given.bytes().map(|b| b.to_ascii_lowercase()).collect();
-    expected.ct_eq(&given).into()
+    // Fold the differences into one byte (no branch on the data), then one constant-time test.
+    let diff = expected
+        .bytes()
+        .zip(given.bytes())
+        .fold(0u8, |acc, (a, b)| acc | (a.to_ascii_lowercase() ^ b.to_ascii_lowercase()));
+    diff.ct_eq(&0).into()
 }
 
 #[cfg(test)]

@@ -37,8 +37,11 @@ pub(crate) enum Field<'a> {
     Int(u64),
 }
 
-const REQUIRED: [&str; 4] = ["ToUserName", "FromUserName", "CreateTime", "MsgType"];
-const OPTIONAL_TEXT: [&str; 12] = [
+/// The text fields in the order [`PushMessage::from_map`] reads (and checks) them.
+const TEXT_FIELDS: [&str; 15] = [
+    "ToUserName",
+    "FromUserName",
+    "MsgType",
     "Content",
     "PicUrl",
     "MediaId",
@@ -54,39 +57,38 @@ const OPTIONAL_TEXT: [&str; 12] = [
 ];
 
 fn is_typed(name: &str) -> bool {
-    name == "MsgId" || REQUIRED.contains(&name) || OPTIONAL_TEXT.contains(&name)
+    name == "MsgId" || name == "CreateTime" || TEXT_FIELDS.contains(&name)
 }
 
 impl PushMessage {
     /// Builds a message from a body's fields (from the XML reader or a JSON object).
-    /// Errors name the field, never its value.
-    pub fn from_map(mut map: Map<String, Value>) -> Result<Self, String> {
-        let mut take_text = |name: &str| -> Result<Option<String>, String> {
-            match map.remove(name) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s)),
-                // Integers where a string is expected (an `EventKey` of digits) are kept as text.
-                Some(Value::Number(n)) => Ok(Some(n.to_string())),
-                Some(_) => Err(format!("{name} must be a string")),
+    /// Errors name the field, never its value; they are checked in a fixed order (the required
+    /// fields first), whatever order the body used.
+    pub fn from_map(map: Map<String, Value>) -> Result<Self, String> {
+        // One pass over the body, each value moved to its slot (no lookups, no removals).
+        let mut slots: [Option<Value>; TEXT_FIELDS.len()] = Default::default();
+        let (mut create_time, mut msg_id) = (None, None);
+        let mut extra = Map::new();
+        for (name, value) in map {
+            match TEXT_FIELDS.iter().position(|field| *field == name) {
+                Some(i) => slots[i] = Some(value),
+                None if name == "CreateTime" => create_time = Some(value),
+                None if name == "MsgId" => msg_id = Some(value),
+                None => {
+                    extra.insert(name, value);
+                }
             }
-        };
-        let to_user_name = take_text("ToUserName")?.ok_or("the push has no ToUserName")?;
-        let from_user_name = take_text("FromUserName")?.ok_or("the push has no FromUserName")?;
-        let msg_type = take_text("MsgType")?.ok_or("the push has no MsgType")?;
-        let content = take_text("Content")?;
-        let pic_url = take_text("PicUrl")?;
-        let media_id = take_text("MediaId")?;
-        let title = take_text("Title")?;
-        let app_id = take_text("AppId")?;
-        let page_path = take_text("PagePath")?;
-        let thumb_url = take_text("ThumbUrl")?;
-        let thumb_media_id = take_text("ThumbMediaId")?;
-        let event = take_text("Event")?;
-        let session_from = take_text("SessionFrom")?;
-        let event_key = take_text("EventKey")?;
-        let ticket = take_text("Ticket")?;
-        let create_time = take_u64(&mut map, "CreateTime")?.ok_or("the push has no CreateTime")?;
-        let msg_id = take_u64(&mut map, "MsgId")?;
+        }
+        let mut texts = slots.into_iter().zip(TEXT_FIELDS).map(|(value, name)| text_value(name, value));
+        let mut next = || texts.next().unwrap_or(Ok(None));
+        let to_user_name = next()?.ok_or("the push has no ToUserName")?;
+        let from_user_name = next()?.ok_or("the push has no FromUserName")?;
+        let msg_type = next()?.ok_or("the push has no MsgType")?;
+        let (content, pic_url, media_id, title) = (next()?, next()?, next()?, next()?);
+        let (app_id, page_path, thumb_url, thumb_media_id) = (next()?, next()?, next()?, next()?);
+        let (event, session_from, event_key, ticket) = (next()?, next()?, next()?, next()?);
+        let create_time = u64_value("CreateTime", create_time)?.ok_or("the push has no CreateTime")?;
+        let msg_id = u64_value("MsgId", msg_id)?;
         Ok(PushMessage {
             to_user_name,
             from_user_name,
@@ -105,7 +107,7 @@ impl PushMessage {
             session_from,
             event_key,
             ticket,
-            extra: map,
+            extra,
         })
     }
 
@@ -171,8 +173,19 @@ impl PushMessage {
 
 /// XML carries integers as text and some senders quote JSON numbers, so both are accepted; a
 /// JSON number is read as an integer (serde_json keeps u64 exact), never as a float.
-fn take_u64(map: &mut Map<String, Value>, name: &str) -> Result<Option<u64>, String> {
-    match map.remove(name) {
+/// A text field's value: a string, or digits (an `EventKey` of digits is kept as text).
+fn text_value(name: &str, value: Option<Value>) -> Result<Option<String>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(_) => Err(format!("{name} must be a string")),
+    }
+}
+
+/// An integer field's value, from a JSON number or the digits of an XML element.
+fn u64_value(name: &str, value: Option<Value>) -> Result<Option<u64>, String> {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
             .as_u64()

@@ -34,7 +34,8 @@ fn message_reply(
 ) -> String {
     match format {
         Format::Xml => {
-            let mut out = String::from("<xml>");
+            let mut out = String::with_capacity(160 + to.len() + from.len() + content.map_or(0, str::len));
+            out.push_str("<xml>");
             push_text_element(&mut out, "ToUserName", to);
             push_text_element(&mut out, "FromUserName", from);
             push_int_element(&mut out, "CreateTime", create_time);
@@ -76,7 +77,8 @@ pub fn encrypt_reply(
     let signature = msg_signature(token, &timestamp.to_string(), nonce, &encrypt);
     match format {
         Format::Xml => {
-            let mut out = String::from("<xml>");
+            let mut out = String::with_capacity(200 + encrypt.len() + nonce.len());
+            out.push_str("<xml>");
             push_text_element(&mut out, "Encrypt", &encrypt);
             push_text_element(&mut out, "MsgSignature", &signature);
             push_int_element(&mut out, "TimeStamp", timestamp);

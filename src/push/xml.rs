@@ -8,6 +8,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use serde_json::{Map, Value};
 use std::fmt;
+use std::fmt::Write as _;
 
 /// `<xml>`, a field, and two levels below it (enough for `wxa_media_check`'s `result`).
 const MAX_DEPTH: usize = 4;
@@ -169,7 +170,17 @@ fn insert_field(map: &mut Map<String, Value>, name: String, value: Value) {
 /// section early (and so cannot inject markup into a reply).
 pub fn push_cdata(out: &mut String, text: &str) {
     out.push_str("<![CDATA[");
-    out.push_str(&text.replace("]]>", "]]]]><![CDATA[>"));
+    if !text.as_bytes().contains(&b']') {
+        out.push_str(text);
+        out.push_str("]]>");
+        return;
+    }
+    let mut parts = text.split("]]>");
+    out.push_str(parts.next().unwrap_or_default());
+    for part in parts {
+        out.push_str("]]]]><![CDATA[>");
+        out.push_str(part);
+    }
     out.push_str("]]>");
 }
 
@@ -186,7 +197,7 @@ pub fn push_text_element(out: &mut String, name: &str, text: &str) {
 
 /// `<name>123</name>`: WeChat writes integers bare.
 pub fn push_int_element(out: &mut String, name: &str, value: u64) {
-    out.push_str(&format!("<{name}>{value}</{name}>"));
+    let _ = write!(out, "<{name}>{value}</{name}>");
 }
 
 /// Writes a JSON value as XML the way it would have been read: strings as CDATA, numbers and
