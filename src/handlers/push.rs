@@ -10,6 +10,8 @@ use crate::push::{open_push, parse_query, verify_echo, PushError, PushQuery, Pus
 use crate::tokens::object_call;
 use sha2::{Digest, Sha256};
 use serde_json::json;
+use std::cell::RefCell;
+use std::rc::Rc;
 use worker::{console_log, Method, Request, Response};
 
 /// WeChat's pushes are small; anything larger is refused before it is read.
@@ -25,6 +27,28 @@ fn push_error(e: PushError, aes_var: &str) -> ApiError {
         e if e.status() == 401 => ApiError::unauthorized(e.code(), "the push signature or timestamp is not valid"),
         e => ApiError::new(e.status(), e.code(), e.to_string()),
     }
+}
+
+thread_local! {
+    /// The isolate's ciphers, AES key already expanded, by app id and EncodingAESKey: built on
+    /// an app's first push and reused until the isolate goes (or the key changes).
+    static CRYPTS: RefCell<Vec<(String, String, Rc<MsgCrypt>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The cipher of `appid` with `key`, from the isolate's cache (at most 16 apps are kept).
+fn cached_crypt(appid: &str, key: &str) -> Option<Rc<MsgCrypt>> {
+    CRYPTS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((_, _, crypt)) = cache.iter().find(|(a, k, _)| a == appid && k == key) {
+            return Some(crypt.clone());
+        }
+        let crypt = Rc::new(MsgCrypt::new(key, appid).ok()?);
+        if cache.len() >= 16 {
+            cache.remove(0);
+        }
+        cache.push((appid.to_owned(), key.to_owned(), crypt.clone()));
+        Some(crypt)
+    })
 }
 
 fn query_pairs(req: &Request) -> Vec<(String, String)> {
@@ -50,8 +74,8 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiRe
     let crypt = match app.aes_key() {
         None => None,
         Some(key) => Some(
-            MsgCrypt::new(key, &app.appid)
-                .map_err(|_| ApiError::config(&app.aes_key_var(), "is not a valid EncodingAESKey (43 letters and digits)"))?,
+            cached_crypt(&app.appid, key)
+                .ok_or_else(|| ApiError::config(&app.aes_key_var(), "is not a valid EncodingAESKey (43 letters and digits)"))?,
         ),
     };
     let window = ctx.config.push_window()?;
@@ -59,7 +83,7 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiRe
     let body = body_bytes(req, MAX_BODY).await?;
     let pairs = query_pairs(req);
     let query = PushQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let secrets = PushSecrets { token, crypt: crypt.as_ref() };
+    let secrets = PushSecrets { token, crypt: crypt.as_deref() };
     let incoming = open_push(&secrets, &query, &body, ctx.now, window).map_err(|e| push_error(e, &app.aes_key_var()))?;
     let msg = &incoming.message;
     let plan = plan(&rules, msg);
