@@ -106,6 +106,7 @@ pub struct Config {
     push_window: ApiResult<u64>,
     token_policy: ApiResult<TokenPolicy>,
     cs_transfer: ApiResult<bool>,
+    log_every_push: ApiResult<bool>,
     pub cs_greeting: String,
     cs_keywords: ApiResult<Vec<KeywordRule>>,
     business_webhook: ApiResult<Option<(String, Secret)>>,
@@ -212,6 +213,7 @@ impl Config {
             push_window: parse_u64(lookup, "PUSH_TIMESTAMP_WINDOW_SECONDS", DEFAULT_PUSH_WINDOW),
             token_policy,
             cs_transfer: parse_bool(lookup, "CS_TRANSFER", true),
+            log_every_push: parse_bool(lookup, "LOG_EVERY_PUSH", false),
             cs_greeting: lookup("CS_GREETING").unwrap_or_else(|| DEFAULT_CS_GREETING.to_owned()),
             cs_keywords: match lookup("CS_KEYWORDS").filter(|v| !v.trim().is_empty()) {
                 None => Ok(Vec::new()),
@@ -295,6 +297,12 @@ impl Config {
         self.cs_transfer.clone()
     }
 
+    /// Whether every push is logged, or (the default) only those with side effects: a claim in
+    /// the ledger (a greeting, a forward) or a redelivery of one.
+    pub fn log_every_push(&self) -> ApiResult<bool> {
+        self.log_every_push.clone()
+    }
+
     /// The customer-service rules applied to `app`'s pushes.
     pub fn cs_rules(&self, app: &AppConfig) -> ApiResult<Rules> {
         Ok(Rules {
@@ -324,6 +332,7 @@ impl Config {
         note(self.push_window.clone().map(drop));
         note(self.token_policy.clone().map(drop));
         note(self.cs_transfer.clone().map(drop));
+        note(self.log_every_push.clone().map(drop));
         note(self.cs_keywords.clone().map(drop));
         note(self.business_webhook.clone().map(drop));
         note(self.default_app.clone().map(drop));

@@ -17,6 +17,7 @@ fn defaults_are_safe_when_nothing_is_set() {
     assert_eq!(c.session_ttl(), Ok(DEFAULT_SESSION_TTL));
     assert_eq!(c.push_window(), Ok(300));
     assert_eq!(c.cs_transfer(), Ok(true));
+    assert_eq!(c.log_every_push(), Ok(false));
     assert_eq!(c.cs_greeting, DEFAULT_CS_GREETING);
 }
 
@@ -67,14 +68,16 @@ fn malformed_values_are_errors_that_name_the_variable() {
         ("SESSION_TTL_SECONDS", "a week"),
         ("WECHAT_TOKEN_API", "fast"),
         ("CS_TRANSFER", "maybe"),
+        ("LOG_EVERY_PUSH", "loud"),
     ]);
     assert!(c.session_ttl().unwrap_err().message.contains("SESSION_TTL_SECONDS"));
     assert!(c.token_api().unwrap_err().message.contains("WECHAT_TOKEN_API"));
     assert!(c.cs_transfer().unwrap_err().message.contains("CS_TRANSFER"));
+    assert!(c.log_every_push().unwrap_err().message.contains("LOG_EVERY_PUSH"));
     assert!(c.app(Some("wxbbbbbbbbbbbbbbbb")).unwrap_err().message.contains("WECHAT_APPS"));
     // The default app still works: one bad variable does not take the rest down.
     assert!(c.app(None).is_ok());
-    assert_eq!(c.problems().len(), 4);
+    assert_eq!(c.problems().len(), 5);
 }
 
 #[test]

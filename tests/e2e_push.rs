@@ -63,7 +63,9 @@ async fn the_official_sample_verifies_decrypts_and_is_answered_encrypted() {
             .var(&format!("WECHAT_PUSH_TOKEN_{appid}"), s["token"].as_str().unwrap())
             .var(&format!("WECHAT_ENCODING_AES_KEY_{appid}"), s["encoding_aes_key"].as_str().unwrap())
             // The sample is from 2014: replaying a captured push needs the window off.
-            .var("PUSH_TIMESTAMP_WINDOW_SECONDS", "0"),
+            .var("PUSH_TIMESTAMP_WINDOW_SECONDS", "0")
+            // A transfer has no side effect, so it is logged only when every push is.
+            .var("LOG_EVERY_PUSH", "true"),
     )
     .await;
     let query = format!(
@@ -100,6 +102,9 @@ async fn every_format_and_mode_is_answered_with_a_transfer_in_its_own_format() {
             assert_eq!(reply["ToUserName"], "o_e2e_user_format_mode_00001");
         }
     }
+    // Answers without side effects are not logged by default (LOG_EVERY_PUSH=false).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!app.wrangler_log().contains("push app="), "a transfer is not logged by default");
 }
 
 #[tokio::test]
@@ -119,6 +124,9 @@ async fn entering_the_session_sends_one_greeting_however_often_it_is_delivered()
     assert_eq!(sends_after.len(), 1, "one greeting: {sends_after:?}");
     assert_eq!(sends[0]["body"]["text"]["content"], "您好，有什么能帮助你?");
     assert_eq!(sends[0]["errcode"], 0);
+    // Pushes with side effects are logged, redeliveries as such.
+    assert!(app.log_contains(&format!("key=evt:{openid}:")).await && app.log_contains("first=yes").await);
+    assert!(app.log_contains("first=no (redelivery)").await);
 
     // Three deliveries at once.
     let other = user_in_session(&app).await;

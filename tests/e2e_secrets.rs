@@ -45,7 +45,8 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 
 #[tokio::test]
 async fn no_secret_shows_in_any_response_log_line_or_stored_file() {
-    let app = spawn_app().await;
+    // Every push logged, so the scan covers the push log lines too.
+    let app = spawn_app_with(Options::default().var("LOG_EVERY_PUSH", "true")).await;
     let mut seen = Seen::default();
 
     // Login, me, decrypt, verify, phone, a QR code, logout: everything a mini program does.

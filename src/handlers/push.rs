@@ -106,15 +106,19 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiRe
         None => None,
     };
     let (reply, content_type) = render(&plan.passive, incoming.format, incoming.mode, msg, ctx.now, crypto);
-    console_log!(
-        "push app={} type={} event={} key={key} first={} reply={:?} actions={}",
-        app.appid,
-        msg.msg_type,
-        msg.event.as_deref().unwrap_or("-"),
-        first.map_or("-", |f| if f { "yes" } else { "no (redelivery)" }),
-        plan.passive,
-        if first == Some(true) { plan.actions.len() } else { 0 }
-    );
+    // A push without side effects is fully described by its answer; logging each one costs
+    // more than the rest of the answer under `wrangler dev` (LOG_EVERY_PUSH=true turns it on).
+    if first.is_some() || ctx.config.log_every_push().unwrap_or(true) {
+        console_log!(
+            "push app={} type={} event={} key={key} first={} reply={:?} actions={}",
+            app.appid,
+            msg.msg_type,
+            msg.event.as_deref().unwrap_or("-"),
+            first.map_or("-", |f| if f { "yes" } else { "no (redelivery)" }),
+            plan.passive,
+            if first == Some(true) { plan.actions.len() } else { 0 }
+        );
+    }
     let mut resp = Response::ok(reply).map_err(|_| ApiError::internal("could not build a response"))?;
     let _ = resp.headers_mut().set("Content-Type", content_type);
     Ok(resp)
