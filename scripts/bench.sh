@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Runs every benchmark of issue 8 (items 1, 2, 3; item 4 is a TODO) and writes BENCHMARKS.md:
+# Runs every benchmark of issue 8 and writes BENCHMARKS.md:
 #   1. native criterion benches of the pure code (they also write target/bench-inputs/*.json),
 #   2. the same workloads compiled to wasm32 and timed in Node's V8,
 #   3. the peers on the same inputs: wechatpy (PyPI), wechat-crypto + xml2js and the wechat
 #      middleware (npm), installed into throwaway environments under target/,
+#   4. the Worker under `wrangler dev` (examples/worker_load.rs): pushes beside /health, login,
+#      a cached QR code, a warm token read, and 500 concurrent cold token reads,
 #   plus the Worker's wasm size, the machine and the versions.
 # Takes a few minutes (less once the builds and installs are cached). Everything runs one
 # after the other: the machine has 2 cores and the runners must not disturb each other.
 #
-# Environment: BENCH_SKIP_O3=1 skips the supplementary opt-level 3 native run;
+# Environment: BENCH_SKIP_Z=1 skips the supplementary native run at the Worker's opt-level "z";
+# BENCH_SKIP_WORKER=1 skips item 4; WORKER_LOAD_N sets its requests per case (default 1000);
 # BENCH_REINSTALL=1 recreates the peers' environments; BENCH_RUNS / BENCH_RUN_MS /
 # BENCH_WARM_MS tune the peer and wasm timing (see scripts/bench/timing.mjs).
 set -euo pipefail
@@ -28,21 +31,21 @@ meta="$out/meta.env"
 : >"$meta"
 note() { printf '%s=%s\n' "$1" "$2" >>"$meta"; }
 
-step "1/5 native micro-benchmarks (criterion)"
+step "1/6 native micro-benchmarks (criterion)"
 rm -rf target/criterion/push target/criterion/login
 cargo bench --bench pipeline 2>&1 | tee "$out/native-criterion.log" | grep -E '^(push|login)/|time:' >&2
 BENCH_LOOP=20000 cargo bench --bench pipeline 2>/dev/null | grep '^{' >"$out/native.json"
-o3_dir=""
-if [ -z "${BENCH_SKIP_O3:-}" ]; then
-  step "1b/5 native at opt-level 3 (supplementary)"
-  rm -rf target/bench-o3/criterion
-  CARGO_TARGET_DIR=target/bench-o3 CARGO_PROFILE_BENCH_OPT_LEVEL=3 \
+z_dir=""
+if [ -z "${BENCH_SKIP_Z:-}" ]; then
+  step "1b/6 native at the Worker's opt-level \"z\" (supplementary)"
+  rm -rf target/bench-z/criterion
+  CARGO_TARGET_DIR=target/bench-z CARGO_PROFILE_BENCH_OPT_LEVEL=z \
     cargo bench --bench pipeline -- --warm-up-time 0.5 --measurement-time 1 2>&1 \
-    | tee "$out/native-o3.log" | grep -E 'time:' >&2
-  o3_dir=target/bench-o3/criterion
+    | tee "$out/native-z.log" | grep -E 'time:' >&2
+  z_dir=target/bench-z/criterion
 fi
 
-step "2/5 wasm32 in Node's V8"
+step "2/6 wasm32 in Node's V8"
 # The harness is its own workspace; the root lock file keeps its versions the Worker's.
 cp Cargo.lock benches/wasm/Cargo.lock
 (cd benches/wasm && CARGO_TARGET_DIR="$root/target/bench-wasm" cargo build --quiet --release --target wasm32-unknown-unknown)
@@ -58,7 +61,7 @@ else
 fi
 node scripts/bench/wasm.mjs "$inputs" target/bench-wasm/harness.wasm >"$out/wasm.json"
 
-step "3/5 peers: wechatpy"
+step "3/6 peers: wechatpy"
 if [ -n "${BENCH_REINSTALL:-}" ]; then rm -rf "$py_env" "$node_env"; fi
 if [ ! -x "$py_env/bin/python" ] || ! "$py_env/bin/python" -c 'import wechatpy, cryptography' 2>/dev/null; then
   rm -rf "$py_env"
@@ -69,7 +72,7 @@ if "$py_env/bin/python" -c 'import wechatpy' 2>/dev/null; then
   "$py_env/bin/python" scripts/bench/peer_wechatpy.py "$inputs" >"$out/wechatpy.json"
 fi
 
-step "3/5 peers: wechat-crypto + xml2js, wechat middleware"
+step "3/6 peers: wechat-crypto + xml2js, wechat middleware"
 if [ ! -d "$node_env/node_modules/wechat" ] || [ ! -d "$node_env/node_modules/wechat-crypto" ] || [ ! -d "$node_env/node_modules/xml2js" ]; then
   mkdir -p "$node_env"
   [ -f "$node_env/package.json" ] || printf '{"name":"bench-peers","private":true}\n' >"$node_env/package.json"
@@ -83,7 +86,7 @@ if [ -d "$node_env/node_modules/wechat" ]; then
   node scripts/bench/peer_node.mjs "$inputs" "$node_env" wechat >"$out/wechat.json"
 fi
 
-step "4/5 the Worker's wasm size"
+step "4/6 the Worker's wasm size"
 worker_wasm=build/index_bg.wasm
 if [ ! -f "$worker_wasm" ]; then
   bash scripts/build.sh >&2 || note wasm_size_note "bash scripts/build.sh failed"
@@ -97,7 +100,13 @@ if [ -f "$worker_wasm" ]; then
   fi
 fi
 
-step "5/5 BENCHMARKS.md"
+step "5/6 the Worker under wrangler dev"
+if [ -z "${BENCH_SKIP_WORKER:-}" ]; then
+  cargo run --quiet --release --example worker_load "$out/worker.json" 2> >(tee "$out/worker.log" >&2) \
+    || { echo "worker_load failed; BENCHMARKS.md will say so" >&2; rm -f "$out/worker.json"; }
+fi
+
+step "6/6 BENCHMARKS.md"
 note date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 note nproc "$(nproc)"
 note cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
@@ -108,5 +117,5 @@ note python "$("$py_env/bin/python" -V 2>&1 || python3 -V)"
 dirty=""
 [ -n "$(git status --porcelain 2>/dev/null)" ] && dirty=" (with uncommitted changes)"
 note commit "$(git rev-parse --short HEAD 2>/dev/null || echo none)$dirty"
-python3 scripts/bench/report.py "$out" target/criterion $o3_dir >BENCHMARKS.md
+python3 scripts/bench/report.py "$out" target/criterion $z_dir >BENCHMARKS.md
 echo "wrote BENCHMARKS.md" >&2
