@@ -272,18 +272,31 @@ def main():
     if worker:
         w("## The Worker end to end under `wrangler dev` (item 4)")
         w("")
-        w("Answer time per request on loopback, measured by the client (`examples/worker_load.rs`), against the simulator, after a warm-up; "
-          f"{worker['n']} requests per case (logins: one per fresh code). Pushes are fresh text messages (a new MsgId each) from 500 users, answered with "
-          "a transfer to customer service; every answer is checked before it is counted.")
+        versions = worker.get("versions", {})
+        warm = ", ".join(f"{x['requests']} at {x['concurrency']} in flight" for x in worker.get("warm_up", []))
+        w("Answer time per request on loopback, measured by the client (`examples/worker_load.rs`) from send to the last byte, against the simulator, "
+          f"under wrangler {versions.get('wrangler', '?')} (workerd {versions.get('workerd', '?')}); after a warm-up of each case ({warm or 'untimed requests'}), "
+          f"{worker['n']} timed requests per case and concurrency (logins: one per fresh code, made before timing). Pushes are text messages, each "
+          "fresh (a new MsgId from a new user), answered with a transfer to customer service. Every answer is checked before it is counted: the push "
+          "reply opened (in safe mode its `MsgSignature` checked and decrypted) and a transfer of the sender, the login a session for the code's user, "
+          "the QR code `X-Cache: hit` and the same image, the token the same as the first read.")
         w("")
         w("| request | in flight | median | p99 | max | requests/s |")
         w("|---|---:|---:|---:|---:|---:|")
+        ms = lambda c, k: "—" if c.get(k) is None else f"{c[k]:.2f} ms"
         for c in worker["cases"]:
-            w(f"| {c['case']} | {c['concurrency']} | {c['median_ms']:.2f} ms | {c['p99_ms']:.2f} ms | {c['max_ms']:.2f} ms | {c['per_s']:.0f} |")
+            w(f"| {c['case']} | {c['concurrency']} | {ms(c, 'median_ms')} | {ms(c, 'p99_ms')} | {ms(c, 'max_ms')} | {c['per_s']:.0f} |")
+        if worker.get("errors"):
+            w("")
+            w(f"**{worker['errors']} answer(s) were wrong** and are left out of the figures; up to five of them: "
+              + "; ".join(f"`{e}`" for e in worker.get("error_samples", [])))
         cold = worker["cold_reads"]
+        answer = cold.get("answer") or {}
         w("")
-        w(f"500 concurrent `GET /internal/token` on a fresh instance (empty memory, KV and Durable Object): {cold['ok']} answered 200 with "
-          f"{cold['distinct_tokens']} distinct token; the simulator saw {cold['upstream_token_calls']} `stable_token` call(s).")
+        w(f"500 concurrent `GET /internal/token` at once on a fresh instance (new simulator, empty memory, KV and Durable Object): {cold['ok']} of "
+          f"{cold['reads']} answered 200, {cold.get('same_token', '?')} with the same token ({cold['distinct_tokens']} distinct); the simulator saw "
+          f"{cold['upstream_token_calls']} `stable_token` call(s). The burst took {cold.get('wall_ms', 0):.0f} ms "
+          f"(answer median {answer.get('median_ms', 0):.0f} ms, max {answer.get('max_ms', 0):.0f} ms, each read opening its own connection).")
         w("")
 
     if crit_z:
@@ -391,12 +404,16 @@ def main():
     w("- **wasm and peer timing** (`timing.mjs`, and the same loop in `peer_wechatpy.py`): ~300 ms of warm-up, "
       "then 7 timed runs of ~150 ms each (`process.hrtime.bigint()` / `time.perf_counter_ns()`); the figure is the median µs per op. Runners go one after another, "
       "never in parallel.")
-    w("- **The Worker under load** (`cargo run --release --example worker_load`): the e2e harness starts the simulator and `wrangler dev` (local "
-      "KV and Durable Objects) on free loopback ports; a Rust client (reqwest, one connection pool) warms the isolate with 100 rounds, then times "
-      "each request from send to the last byte, at 1 and at 32 in flight (`buffer_unordered`). Logins use codes drawn from the simulator before "
-      "timing; the QR case repeats one request whose first answer filled the cache (each timed answer must say `X-Cache: hit`). The cold-read case "
-      "starts a second, fresh instance and sends 500 `GET /internal/token` at once, then reads the simulator's call log. Everything shares the "
-      "machine's cores with `workerd`, so these are loopback figures for comparison, not production latencies.")
+    w("- **The Worker under load** (`cargo run --release --example worker_load`, `WORKER_LOAD_N` requests per case, default 1000): the e2e harness "
+      "builds the Worker (`scripts/build.sh`) and starts the simulator (its debug build) and `wrangler dev` (local KV and Durable Objects) on free "
+      "loopback ports. A Rust client (reqwest, one connection pool) warms each case up untimed, then times every request on its own from send to "
+      "the last byte: at 1 in flight one after another, at 32 in flight from 32 tokio tasks sharing the client, each taking the next request until "
+      "N are done (requests/s = N over the wall time of the case). `/health` is measured just before the pushes at the same concurrency; the ratio "
+      "is push median over `/health` median. Logins use codes drawn from the simulator before timing; the QR case repeats one request whose first "
+      "answer filled the cache. The cold-read case stops the first instance, starts a second, fresh one, and releases 500 tasks at once (a barrier), "
+      "each sending one `GET /internal/token`; then it reads the simulator's call log. A wrong answer is left out of the figures, counted and said above. "
+      "Client, simulator and `workerd` share the machine's cores, so these are "
+      "loopback figures for comparison, not production latencies; at 32 in flight they are mostly queueing.")
     w("")
     sys.stdout.write("\n".join(out))
 
