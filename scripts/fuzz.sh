@@ -64,22 +64,23 @@ run_target() {
         -max_total_time="$seconds" -max_len="$max" -timeout=5 -rss_limit_mb=2048 -malloc_limit_mb=256 \
         -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$target/" "${dict[@]}" \
         >"fuzz/logs/$target.log" 2>&1
+    echo "$?" >"fuzz/logs/$target.rc"
 }
 
 status=0
-pids=()
-names=()
 for target in $TARGETS; do
     while [ "$(jobs -rp | wc -l)" -ge "$PARALLEL" ]; do sleep 1; done
     echo "fuzzing $target for ${SECONDS_PER_TARGET}s (log: fuzz/logs/$target.log)"
+    rm -f "fuzz/logs/$target.rc"
     run_target "$target" "$SECONDS_PER_TARGET" "$(max_len "$target")" &
-    pids+=("$!")
-    names+=("$target")
 done
+wait
+# Each run leaves its exit status in a file: `wait PID` is unreliable for jobs that the
+# `jobs -rp` polling above has already reaped (bash then reports "not a child").
 failed=()
-for i in "${!pids[@]}"; do
-    if ! wait "${pids[$i]}"; then
-        failed+=("${names[$i]}")
+for target in $TARGETS; do
+    if [ "$(cat "fuzz/logs/$target.rc" 2>/dev/null)" != 0 ]; then
+        failed+=("$target")
         status=1
     fi
 done
