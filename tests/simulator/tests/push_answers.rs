@@ -5,34 +5,9 @@ mod common;
 mod webhook;
 
 use common::*;
-use serde_json::{json, Value};
-use webhook::{Behaviour, Webhook, AES_KEY, TOKEN};
-
-const FAILURE_NOTICE: &str = "该小程序客服暂时无法提供服务，请稍后再试";
-
-fn text_push(hook: &Webhook, content: &str) -> Value {
-    json!({"url": hook.url, "token": TOKEN, "action": {"type": "text", "content": content}})
-}
-
-fn encrypted(mut request: Value, format: &str, mode: &str) -> Value {
-    request["format"] = json!(format);
-    request["mode"] = json!(mode);
-    request["aes_key"] = json!(AES_KEY);
-    request
-}
-
-async fn push(sim: &TestSim, request: Value) -> Value {
-    sim.control("/_sim/push", request).await
-}
-
-fn outcomes(answer: &Value) -> Vec<String> {
-    answer["deliveries"]
-        .as_array()
-        .expect("deliveries")
-        .iter()
-        .map(|d| d["outcome"].as_str().unwrap_or_default().to_string())
-        .collect()
-}
+use serde_json::json;
+use webhook::requests::*;
+use webhook::{Behaviour, Webhook, TOKEN};
 
 #[tokio::test]
 async fn an_encrypted_transfer_reply_is_recognised() {

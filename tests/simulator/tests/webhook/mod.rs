@@ -208,3 +208,36 @@ async fn echo(State(inner): State<Arc<Inner>>, RawQuery(raw): RawQuery) -> (Stat
         Err(e) => (StatusCode::from_u16(e.status()).unwrap(), e.code().into()),
     }
 }
+
+/// The `/_sim/push` requests and readings of its answer that the push tests share.
+pub mod requests {
+    use super::{Webhook, AES_KEY, TOKEN};
+    use crate::common::TestSim;
+    use serde_json::{json, Value};
+
+    pub const FAILURE_NOTICE: &str = "该小程序客服暂时无法提供服务，请稍后再试";
+
+    pub fn text_push(hook: &Webhook, content: &str) -> Value {
+        json!({"url": hook.url, "token": TOKEN, "action": {"type": "text", "content": content}})
+    }
+
+    pub fn encrypted(mut request: Value, format: &str, mode: &str) -> Value {
+        request["format"] = json!(format);
+        request["mode"] = json!(mode);
+        request["aes_key"] = json!(AES_KEY);
+        request
+    }
+
+    pub async fn push(sim: &TestSim, request: Value) -> Value {
+        sim.control("/_sim/push", request).await
+    }
+
+    pub fn outcomes(answer: &Value) -> Vec<String> {
+        answer["deliveries"]
+            .as_array()
+            .expect("deliveries")
+            .iter()
+            .map(|d| d["outcome"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+}
