@@ -35,7 +35,11 @@ fn prepare() -> (Vec<Prepared>, LoginCase) {
         let case: PushCase = serde_json::from_value(value.clone()).expect("a generated case parses");
         let p = Prepared::new(case).expect("a generated case has valid keys");
         let reply = workload::run_push(&p).unwrap_or_else(|e| panic!("{}: the pipeline refused its input: {e}", p.case.name));
-        assert!(reply.contains("Encrypt") || reply.contains("transfer_customer_service"), "{}: unexpected reply {reply}", p.case.name);
+        assert!(
+            reply.contains("Encrypt") || reply.contains("transfer_customer_service"),
+            "{}: unexpected reply {reply}",
+            p.case.name
+        );
         replies.push(reply);
         prepared.push(p);
     }
@@ -69,7 +73,11 @@ fn run_loop(n: u32, prepared: &[Prepared], login: &LoginCase) {
         black_box(workload::run_raw_data_signature(black_box(login)));
         black_box(workload::run_session_signature(black_box(login)));
     }
-    println!("{{\"runner\":\"native\",\"iterations\":{n},\"max_rss_kb\":{},\"us_per_op\":{{{}}}}}", max_rss_kb(), per_op.join(","));
+    println!(
+        "{{\"runner\":\"native\",\"iterations\":{n},\"max_rss_kb\":{},\"us_per_op\":{{{}}}}}",
+        max_rss_kb(),
+        per_op.join(",")
+    );
 }
 
 /// The process's peak RSS (`VmHWM`), in KiB. Not `getrusage`: its maximum survives `exec`, so
@@ -105,9 +113,7 @@ fn main() {
     let mut push = c.benchmark_group("push");
     push.throughput(Throughput::Elements(1));
     for p in &prepared {
-        push.bench_with_input(BenchmarkId::from_parameter(&p.case.name), p, |b, p| {
-            b.iter(|| workload::run_push(black_box(p)))
-        });
+        push.bench_with_input(BenchmarkId::from_parameter(&p.case.name), p, |b, p| b.iter(|| workload::run_push(black_box(p))));
     }
     push.finish();
 

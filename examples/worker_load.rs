@@ -29,9 +29,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wechat_edge::crypto::signature::msg_signature;
-use wechat_edge::push::xml::parse_document;
-use wechat_edge::push::{Format, Mode};
+use wechat_sim::wire::msg_signature;
+use wechat_sim::wire::xml_read::read_document as parse_document;
+use wechat_sim::wire::{Format, Mode};
 
 const CONCURRENT: usize = 32;
 const COLD_READS: usize = 500;
@@ -152,7 +152,8 @@ fn push(t: Target, format: Format, mode: Mode) -> Job {
             let user = format!("o_worker_load_{:014}", NEXT_USER.fetch_add(1, Ordering::Relaxed));
             let p = build(&text(&user, "我想问一下订单的发货时间，谢谢"), format, mode);
             let content_type = if format == Format::Xml { "text/xml" } else { "application/json" };
-            let req = t.client.post(t.url(&format!("/wechat/push?{}", p.query))).header("Content-Type", content_type).body(p.body);
+            let req =
+                t.client.post(t.url(&format!("/wechat/push?{}", p.query))).header("Content-Type", content_type).body(p.body);
             let a = send(req).await?;
             a.status_200()?;
             let reply = open_reply(&String::from_utf8_lossy(&a.body), format)?;
@@ -191,7 +192,12 @@ fn qrcode_cached(t: Target, session: String, body: Value, image: Arc<Vec<u8>>) -
             let a = send(t.client.post(t.url("/api/qrcode")).bearer_auth(&session).json(&body)).await?;
             a.status_200()?;
             if a.header("x-cache") != "hit" || !a.header("content-type").starts_with("image/") || a.body != *image {
-                return Err(format!("not the cached image: X-Cache {:?}, Content-Type {:?}, {} bytes", a.header("x-cache"), a.header("content-type"), a.body.len()));
+                return Err(format!(
+                    "not the cached image: X-Cache {:?}, Content-Type {:?}, {} bytes",
+                    a.header("x-cache"),
+                    a.header("content-type"),
+                    a.body.len()
+                ));
             }
             Ok(a.took)
         })
@@ -318,8 +324,13 @@ impl Report {
         if r.get("median_ms").is_some() {
             eprintln!(
                 "{:<34} c={:<3} n={:<5} median {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms  {:>6} /s",
-                endpoint, concurrency, run.samples.len(), r["median_ms"].as_f64().unwrap_or(0.0), r["p99_ms"].as_f64().unwrap_or(0.0),
-                r["max_ms"].as_f64().unwrap_or(0.0), r["per_s"]
+                endpoint,
+                concurrency,
+                run.samples.len(),
+                r["median_ms"].as_f64().unwrap_or(0.0),
+                r["p99_ms"].as_f64().unwrap_or(0.0),
+                r["max_ms"].as_f64().unwrap_or(0.0),
+                r["per_s"]
             );
         }
         self.cases.push(r);
@@ -415,8 +426,12 @@ async fn main() {
     // Health beside pushes at each concurrency, measured one after the other.
     for concurrency in [1, CONCURRENT] {
         report.case("health", "GET /health", health(t.clone()), n, concurrency).await;
-        report.case("push-plain-xml", "push, plain XML (transfer)", push(t.clone(), Format::Xml, Mode::Plain), n, concurrency).await;
-        report.case("push-safe-json", "push, safe-mode JSON (transfer)", push(t.clone(), Format::Json, Mode::Safe), n, concurrency).await;
+        report
+            .case("push-plain-xml", "push, plain XML (transfer)", push(t.clone(), Format::Xml, Mode::Plain), n, concurrency)
+            .await;
+        report
+            .case("push-safe-json", "push, safe-mode JSON (transfer)", push(t.clone(), Format::Json, Mode::Safe), n, concurrency)
+            .await;
     }
 
     // The token on a warm isolate: the first read fetches it; every later one must be the same.

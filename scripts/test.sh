@@ -3,21 +3,29 @@
 # then the end-to-end tests, which start the simulator and `wrangler dev` themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-bash scripts/setup.sh
-bash scripts/build.sh
-cargo build -q -p wechat-sim --bin wechat-sim
-
+log=$(mktemp)
 # Every e2e process runs in its own process group under target/e2e and is stopped by the
 # harness; should a test binary itself be killed, sweep what it left behind.
 sweep() { pkill -f -- "--persist-to $PWD/target/e2e/" 2>/dev/null || true; pkill -f -- "$PWD/target/debug/wechat-sim" 2>/dev/null || true; }
+trap 'sweep; rm -f "$log"' EXIT
+
+bash scripts/setup.sh
+# Formatting and lints, natively and for the Worker's target: a finding fails the run.
+cargo fmt --all -- --check
+cargo clippy -q --workspace --all-targets -- -D warnings
+cargo clippy -q -p wechat-edge --lib --target wasm32-unknown-unknown -- -D warnings
+bash scripts/build.sh
+cargo build -q -p wechat-sim --bin wechat-sim
+# The mini-program client (client/): its pinned compiler, dist/ (which tests/e2e_client.rs
+# loads) and its unit tests on node's test runner.
+npm --prefix client ci --no-audit --no-fund
+npm --prefix client test 2>&1 | tee -a "$log"
+
 
 # Each e2e test starts its own wrangler dev (~850 MB); three at a time fits a 2-core machine.
 export RUST_TEST_THREADS="${RUST_TEST_THREADS:-3}"
-log=$(mktemp)
-trap 'sweep; rm -f "$log"' EXIT
 set +e
-cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log"
+cargo test --workspace --no-fail-fast "$@" 2>&1 | tee -a "$log"
 status=${PIPESTATUS[0]}
 # The contract check, reduced (the full run: bash scripts/schemathesis.sh).
 if [ "$status" -eq 0 ] && [ $# -eq 0 ]; then
@@ -27,5 +35,6 @@ fi
 set -e
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+     /^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 } /^# skipped [0-9]+$/ { s += $3 }
      END { printf "wechat-edge: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 exit "$status"

@@ -3,51 +3,32 @@
 //!
 //! # Layout
 //!
-//! Pure protocol code (no `worker` types; compiled everywhere, unit-tested natively):
-//! - [`crypto`]: WXBizMsgCrypt (push envelopes), open-data decryption, every signature.
-//! - [`push`]: push bodies (XML / JSON, plain / compatible / safe), the verify-decrypt-parse
-//!   pipeline, dedupe keys and passive replies.
-//! - [`cs_rules`]: what a push is answered with, and what runs after the response.
-//! - [`config`]: typed configuration read from the environment.
-//! - [`error`]: the one error type of the HTTP contract.
-//! - [`errcode`]: WeChat errcodes and what they mean for us.
-//! - [`token_policy`]: when an access_token is fresh, stale or due for refresh.
-//! - [`session`]: login session tokens and their storage keys.
+//! One folder per WeChat capability; each holds its pure protocol code (no `worker` types,
+//! unit-tested natively) and its thin Worker glue (handlers, Durable Objects), the glue gated
+//! to wasm32 inside the folder. Dependencies point one way: capability → [`shared`] → nothing.
+//! Sections (§) are those of `wechat-api.md`.
 //!
-//! The Worker (wasm32 only): `app` (entry points and router), `http` (request and response
-//! helpers), `upstream` (WeChat calls through the token helper), `tokens` (the token read
-//! path), `token_do` (the access-token Durable Object), `push_do` (the push ledger: exactly-once
-//! claims and the outbox of slow work), `push_actions`, and the thin `handlers`.
+//! - [`token`]: access_token central control: policy, fetch, read path, the token object, the
+//!   stale-token retry every WeChat call goes through (§3).
+//! - [`login`]: `jscode2session`, sessions, signed and encrypted user data, phone numbers (§4–§7).
+//! - [`push`]: the message-push webhook: verify, decrypt, parse, reply, the ledger (§8).
+//! - [`qrcode`]: mini-program codes, URL schemes and links, official-account tickets (§13–§14).
+//! - [`outbound`]: customer-service and subscribe messages, media, analytics, security (§9–§12).
+//! - [`shared`]: configuration, the error type, errcodes, crypto primitives, URLs; on wasm32
+//!   the request context, typed Durable Object calls and the WeChat HTTP client.
+//! - [`routes`]: the route table (pure), read by the router and by every 405.
+//! - `app` (wasm32): the entry points and the router.
+//!
+//! Unit tests: the tests of `x.rs` are its child module in `x/tests.rs` (of `mod.rs`, in
+//! `tests.rs` or `tests/` beside it), so they can reach private items.
 
-pub mod config;
-pub mod crypto;
-pub mod cs_rules;
-pub mod errcode;
+pub mod login;
 pub mod outbound;
-pub mod error;
 pub mod push;
-pub mod links;
-pub mod multipart;
 pub mod qrcode;
-pub mod session;
-pub mod token_policy;
-pub mod urls;
+pub mod routes;
+pub mod shared;
+pub mod token;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
-#[cfg(target_arch = "wasm32")]
-mod handlers;
-#[cfg(target_arch = "wasm32")]
-mod http;
-#[cfg(target_arch = "wasm32")]
-mod push_actions;
-#[cfg(target_arch = "wasm32")]
-mod push_do;
-#[cfg(target_arch = "wasm32")]
-mod token_do;
-#[cfg(target_arch = "wasm32")]
-mod token_fetch;
-#[cfg(target_arch = "wasm32")]
-mod tokens;
-#[cfg(target_arch = "wasm32")]
-mod upstream;

@@ -1,5 +1,5 @@
 //! The HTTP contract, `openapi.yaml`: the worker serves it, it describes exactly the routes of
-//! the router in `src/app.rs`, and (ignored by default, run by `scripts/schemathesis.sh`)
+//! the route table in `src/routes.rs`, and (ignored by default, run by `scripts/schemathesis.sh`)
 //! schemathesis finds no 5xx and no response outside it under `wrangler dev`.
 
 mod common;
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 const SPEC: &str = include_str!("../openapi.yaml");
-const ROUTER: &str = include_str!("../src/app.rs");
+const ROUTER: &str = include_str!("../src/routes.rs");
 
 /// One path segment of a route: a literal, or a variable (`kind`, `{appid}`).
 #[derive(Debug, Clone, PartialEq)]
@@ -18,23 +18,23 @@ enum Segment {
     Variable,
 }
 
-/// `(METHOD, segments)` of every arm of the router's `match (method, segments)` that names a
-/// method: `(Method::Post, ["internal", "qrcode", kind])`.
+/// `(METHOD, segments)` of every row of the route table in `src/routes.rs`:
+/// `("POST", &[Lit("internal"), Lit("qrcode"), Param], Route::InternalQrcode),`.
 fn router_routes() -> Vec<(String, Vec<Segment>)> {
     let mut routes = Vec::new();
     for line in ROUTER.lines() {
-        let Some(rest) = line.trim().strip_prefix("(Method::") else { continue };
-        let Some((method, rest)) = rest.split_once(", [") else { continue };
-        let Some((inside, _)) = rest.split_once("])") else { continue };
+        let Some(rest) = line.trim().strip_prefix("(\"") else { continue };
+        let Some((method, rest)) = rest.split_once("\", &[") else { continue };
+        let Some((inside, _)) = rest.split_once("], Route::") else { continue };
         let segments = inside
-            .split(',')
+            .split(", ")
             .map(str::trim)
-            .map(|s| match s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+            .map(|s| match s.strip_prefix("Lit(\"").and_then(|s| s.strip_suffix("\")")) {
                 Some(literal) => Segment::Literal(literal.to_owned()),
                 None => Segment::Variable,
             })
             .collect();
-        routes.push((method.to_ascii_uppercase(), segments));
+        routes.push((method.to_owned(), segments));
     }
     routes
 }
@@ -96,7 +96,7 @@ fn the_contract_is_openapi_3_1_and_describes_exactly_the_routes_of_the_router() 
     assert!(SPEC.starts_with("openapi: 3.1"), "openapi.yaml must start with `openapi: 3.1`");
     let routes = router_routes();
     let operations = spec_operations();
-    assert!(routes.len() >= 20, "the router's routes were not found in src/app.rs: {routes:?}");
+    assert!(routes.len() >= 20, "the routes were not found in src/routes.rs: {routes:?}");
 
     let undocumented: Vec<String> = routes
         .iter()
@@ -136,7 +136,8 @@ async fn schemathesis_finds_no_response_outside_the_contract() {
         .unwrap_or_else(|| root().join("target/schemathesis-env/bin/schemathesis"));
     assert!(bin.exists(), "{} is missing: run scripts/schemathesis.sh, which installs it", bin.display());
     let max_examples = std::env::var("SCHEMATHESIS_MAX_EXAMPLES").unwrap_or_else(|_| "100".into());
-    let extra: Vec<String> = std::env::var("SCHEMATHESIS_ARGS").unwrap_or_default().split_whitespace().map(str::to_owned).collect();
+    let extra: Vec<String> =
+        std::env::var("SCHEMATHESIS_ARGS").unwrap_or_default().split_whitespace().map(str::to_owned).collect();
 
     // The second app is an official account (for /internal/oa/qrcode) with its own push secrets.
     const PUSH_TOKEN_B: &str = "e2epushtokenb";
@@ -174,7 +175,8 @@ async fn schemathesis_finds_no_response_outside_the_contract() {
     eprintln!("schemathesis run {} ({max_examples} cases per operation at most)", app.url("/openapi.yaml"));
     let status = tokio::task::spawn_blocking(move || cmd.status()).await.expect("join").expect("run schemathesis");
 
-    let fatal: Vec<&str> = ["panicked", "RuntimeError", "Uncaught"].into_iter().filter(|m| app.wrangler_log().contains(m)).collect();
+    let fatal: Vec<&str> =
+        ["panicked", "RuntimeError", "Uncaught"].into_iter().filter(|m| app.wrangler_log().contains(m)).collect();
     assert!(fatal.is_empty(), "the worker crashed during the run ({fatal:?}); see {}", app.dir.display());
     assert!(status.success(), "schemathesis found responses outside the contract (reports in {})", report_dir.display());
 }

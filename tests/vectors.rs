@@ -2,13 +2,13 @@
 //! against the crypto and push code. A missing vectors file fails the test, never skips it.
 
 use serde_json::Value;
-use wechat_edge::crypto::signature::{
-    hex_eq, msg_signature, push_signature, raw_data_signature, session_signature,
-};
-use wechat_edge::crypto::{
-    check_watermark, decrypt_open_data, encrypt_open_data, CryptoError, MsgCrypt,
-};
+use wechat_edge::login::open_data::{check_watermark, decrypt_open_data, encrypt_open_data};
+use wechat_edge::login::signature::{raw_data_signature, session_signature};
+use wechat_edge::push::msg_crypt::MsgCrypt;
+use wechat_edge::push::signature::{msg_signature, push_signature};
 use wechat_edge::push::{open_push, Format, Mode, PushQuery, PushSecrets};
+use wechat_edge::shared::crypto::hex_eq;
+use wechat_edge::shared::crypto::CryptoError;
 
 const VECTORS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/test-vectors.json");
 
@@ -71,15 +71,10 @@ fn the_raw_data_signature_matches() {
 #[test]
 fn both_session_signature_cases_match() {
     let all = vectors();
-    let cases = all["session_signature"]["cases"]
-        .as_array()
-        .expect("session_signature.cases");
+    let cases = all["session_signature"]["cases"].as_array().expect("session_signature.cases");
     assert_eq!(cases.len(), 2);
     for case in cases {
-        assert_eq!(
-            session_signature(s(case, "session_key"), s(case, "message")),
-            s(case, "signature")
-        );
+        assert_eq!(session_signature(s(case, "session_key"), s(case, "message")), s(case, "signature"));
     }
 }
 
@@ -87,25 +82,14 @@ fn both_session_signature_cases_match() {
 fn the_official_push_sample_signs_decrypts_and_re_encrypts() {
     let all = vectors();
     let v = &all["push_crypto_official_sample"];
-    let (token, ts, nonce, encrypt) = (
-        s(v, "token"),
-        s(v, "timestamp"),
-        s(v, "nonce"),
-        s(v, "encrypt"),
-    );
+    let (token, ts, nonce, encrypt) = (s(v, "token"), s(v, "timestamp"), s(v, "nonce"), s(v, "encrypt"));
     assert_eq!(push_signature(token, ts, nonce), s(v, "signature"));
-    assert_eq!(
-        msg_signature(token, ts, nonce, encrypt),
-        s(v, "msg_signature")
-    );
+    assert_eq!(msg_signature(token, ts, nonce, encrypt), s(v, "msg_signature"));
 
     let crypt = MsgCrypt::new(s(v, "encoding_aes_key"), s(v, "appid")).unwrap();
     let decrypted = crypt.decrypt_detailed(encrypt).unwrap();
     assert_eq!(decrypted.msg, s(v, "decrypted_msg"));
-    assert_eq!(
-        &decrypted.random16,
-        s(v, "decrypted_random16_ascii").as_bytes()
-    );
+    assert_eq!(&decrypted.random16, s(v, "decrypted_random16_ascii").as_bytes());
     assert_eq!(Some(u64::from(decrypted.pad)), v["decrypted_pad"].as_u64());
     assert_eq!(crypt.encrypt(&decrypted.msg, decrypted.random16), encrypt);
 }
@@ -115,10 +99,7 @@ fn the_official_compatible_mode_push_opens_as_a_text_message() {
     let all = vectors();
     let v = &all["push_crypto_official_sample"];
     let crypt = MsgCrypt::new(s(v, "encoding_aes_key"), s(v, "appid")).unwrap();
-    let secrets = PushSecrets {
-        token: s(v, "token"),
-        crypt: Some(&crypt),
-    };
+    let secrets = PushSecrets { token: s(v, "token"), crypt: Some(&crypt) };
     let query = PushQuery {
         signature: Some(s(v, "signature")),
         timestamp: Some(s(v, "timestamp")),
@@ -129,14 +110,7 @@ fn the_official_compatible_mode_push_opens_as_a_text_message() {
     };
     let now: u64 = s(v, "timestamp").parse().unwrap();
     for (now, window) in [(0, 0), (now + 10, 300)] {
-        let incoming = open_push(
-            &secrets,
-            &query,
-            s(v, "post_body_xml").as_bytes(),
-            now,
-            window,
-        )
-        .unwrap();
+        let incoming = open_push(&secrets, &query, s(v, "post_body_xml").as_bytes(), now, window).unwrap();
         assert_eq!(incoming.format, Format::Xml);
         assert_eq!(incoming.mode, Mode::Compatible);
         let m = &incoming.message;
@@ -162,8 +136,6 @@ fn the_deterministic_encryption_vector_matches_and_decrypts_back() {
 
 fn base64_16(text: &str) -> [u8; 16] {
     use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .expect("base64 iv");
+    let bytes = base64::engine::general_purpose::STANDARD.decode(text).expect("base64 iv");
     bytes.try_into().expect("a 16-byte iv")
 }

@@ -5,7 +5,7 @@
 
 use super::input::{fields, join_fields};
 use std::collections::HashMap;
-use wechat_edge::config::{valid_appid, AppConfig, Config};
+use wechat_edge::shared::config::{valid_appid, AppConfig, Config};
 
 /// Every variable `from_lookup` reads, in input order; per-app secrets of further apps are
 /// derived from the base name's value (`WECHAT_APP_SECRET_<appid>` = its value + `_<appid>`).
@@ -90,7 +90,7 @@ fn build(vars: &HashMap<&str, String>) -> Config {
 /// every error message, with secret values replaced by whether they are set.
 fn report(config: &Config) -> String {
     let mut out = format!("{config:?}\n{:?}\n", config.problems());
-    let show = |r: Result<&str, wechat_edge::error::ApiError>| match r {
+    let show = |r: Result<&str, wechat_edge::shared::error::ApiError>| match r {
         Ok(value) => format!("set({})", value.is_empty()),
         Err(e) => format!("{e:?}"),
     };
@@ -103,7 +103,11 @@ fn report(config: &Config) -> String {
             Ok(app) => {
                 out.push_str(&format!("{app:?} {} {} ", show(app.secret()), show(app.push_token())));
                 out.push_str(&format!("{:?} {} ", app.aes_key().is_some(), app.aes_key_var()));
-                out.push_str(&format!("{:?}\n", config.cs_rules(&app).map(|r| (r.greeting, r.transfer, r.keywords, r.forward))));
+                out.push_str(&format!(
+                    "{:?}\n",
+                    wechat_edge::push::rules::Rules::for_app(config, &app)
+                        .map(|r| (r.greeting, r.transfer, r.keywords, r.forward))
+                ));
             }
             Err(e) => out.push_str(&format!("{e:?}\n")),
         }

@@ -5,7 +5,7 @@ use super::input::{fields, flags, join, text, whole_blocks};
 use aes::cipher::{BlockEncryptMut, KeyIvInit};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use wechat_edge::crypto::{check_watermark, decrypt_open_data, encrypt_open_data};
+use wechat_edge::login::open_data::{check_watermark, decrypt_open_data, encrypt_open_data};
 
 /// The official open-data demo's session_key (16 bytes) and an iv.
 const SESSION_KEY: &str = "tiihtNczf5v6AKRyjwEUhQ==";

@@ -26,16 +26,8 @@ pub use push::{push_body, push_encrypted, xml_document};
 pub use requests::{outbound, qr_and_links, session};
 
 /// Every target's name, for the regression test and the seed generator.
-pub const TARGETS: [&str; 8] = [
-    "push_body",
-    "push_encrypted",
-    "xml_document",
-    "open_data",
-    "qr_and_links",
-    "outbound",
-    "session",
-    "config",
-];
+pub const TARGETS: [&str; 8] =
+    ["push_body", "push_encrypted", "xml_document", "open_data", "qr_and_links", "outbound", "session", "config"];
 
 /// Runs the driver of `target` on `data`; `false` for an unknown target name.
 pub fn run(target: &str, data: &[u8]) -> bool {

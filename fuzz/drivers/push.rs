@@ -13,15 +13,15 @@ use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::Engine;
 use serde_json::{Map, Value};
-use wechat_edge::config::AppType;
-use wechat_edge::crypto::signature::{msg_signature, push_signature};
-use wechat_edge::crypto::MsgCrypt;
-use wechat_edge::cs_rules::{plan, render, KeywordRule, ReplyCrypto, Rules};
+use wechat_edge::push::msg_crypt::MsgCrypt;
+use wechat_edge::push::rules::{plan, render, KeywordRule, ReplyCrypto, Rules};
+use wechat_edge::push::signature::{msg_signature, push_signature};
 use wechat_edge::push::xml::{parse_document, push_value_element};
 use wechat_edge::push::{
-    build_plain_body, open_push, parse_query, verify_echo, wrap_encrypted, Format, Incoming, Mode, PushError,
-    PushMessage, PushQuery, PushSecrets,
+    build_plain_body, open_push, parse_query, verify_echo, wrap_encrypted, Format, Incoming, Mode, PushError, PushMessage,
+    PushQuery, PushSecrets,
 };
+use wechat_edge::shared::config::AppType;
 
 pub const TOKEN: &str = "spamtest";
 pub const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
@@ -59,10 +59,7 @@ fn encrypted_query(encrypt: &str) -> String {
 
 /// Percent-encodes every byte but ASCII letters and digits.
 fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    value.bytes().map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 fn with_query<R>(raw: &str, f: impl FnOnce(&PushQuery<'_>) -> R) -> R {
@@ -236,8 +233,18 @@ fn assert_same_message(a: &PushMessage, b: &PushMessage, how: &str) {
             [&m.to_user_name, &m.from_user_name, &m.msg_type].map(String::clone),
             (m.create_time, m.msg_id),
             [
-                &m.content, &m.pic_url, &m.media_id, &m.title, &m.app_id, &m.page_path, &m.thumb_url, &m.thumb_media_id,
-                &m.event, &m.session_from, &m.event_key, &m.ticket,
+                &m.content,
+                &m.pic_url,
+                &m.media_id,
+                &m.title,
+                &m.app_id,
+                &m.page_path,
+                &m.thumb_url,
+                &m.thumb_media_id,
+                &m.event,
+                &m.session_from,
+                &m.event_key,
+                &m.ticket,
             ]
             .map(Option::clone),
         )
@@ -379,7 +386,10 @@ pub fn push_body_seeds() -> Vec<Vec<u8>> {
     let query = signed_query();
     out.push(join(1 | 8, &[format!("{query}&echostr=abc").as_bytes(), b""]));
     out.push(join(2, &[b"", b"<xml><ToUserName><![CDATA[gh_1]]></ToUserName></xml>"]));
-    out.push(join(0, &[b"", b"\xEF\xBB\xBF {\"ToUserName\":\"gh\",\"FromUserName\":\"o\",\"CreateTime\":\"1\",\"MsgType\":\"text\"}"]));
+    out.push(join(
+        0,
+        &[b"", b"\xEF\xBB\xBF {\"ToUserName\":\"gh\",\"FromUserName\":\"o\",\"CreateTime\":\"1\",\"MsgType\":\"text\"}"],
+    ));
     out
 }
 
@@ -409,8 +419,7 @@ pub fn push_encrypted_seeds() -> Vec<Vec<u8>> {
 }
 
 pub fn xml_document_seeds() -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> =
-        sample_messages().iter().map(|m| build_plain_body(Format::Xml, m).into_bytes()).collect();
+    let mut out: Vec<Vec<u8>> = sample_messages().iter().map(|m| build_plain_body(Format::Xml, m).into_bytes()).collect();
     out.push(b"<?xml version=\"1.0\"?><!-- c --><xml>\n  <a>x &amp; &#x4e2d; &lt;</a>\n  <a/>\n  <b><c><d>1</d><d>2</d></c></b>\n</xml>".to_vec());
     out.push(b"<xml><ToUserName><![CDATA[a]]]]><![CDATA[>b]]></ToUserName><Encrypt><![CDATA[abc==]]></Encrypt></xml>".to_vec());
     out

@@ -7,15 +7,15 @@
 
 use super::input::{fields, flags, join, join_fields, text};
 use serde_json::{json, Map, Value};
-use wechat_edge::errcode::{self, Api};
-use wechat_edge::error::ApiError;
-use wechat_edge::links::{Expiry, Link, SchemeRequest, UrlLinkRequest};
+use wechat_edge::login::session::{SessionToken, WxCode, TOKEN_LEN};
 use wechat_edge::outbound::analytics::{check_range, today_from_unix, Date, Period, Report};
 use wechat_edge::outbound::custom::{Content, CustomMessage, Typing};
 use wechat_edge::outbound::security::TextCheck;
 use wechat_edge::outbound::subscribe::{check_value, KeywordType, SubscribeMessage, TemplateInfo};
-use wechat_edge::qrcode::{etag, etag_matches, ClassicCode, LimitedCode, OaScene, OaTicketQr, UnlimitedCode};
-use wechat_edge::session::{SessionToken, WxCode, TOKEN_LEN};
+use wechat_edge::qrcode::codes::{etag, etag_matches, ClassicCode, LimitedCode, OaScene, OaTicketQr, UnlimitedCode};
+use wechat_edge::qrcode::links::{Expiry, Link, SchemeRequest, UrlLinkRequest};
+use wechat_edge::shared::errcode::{self, Api};
+use wechat_edge::shared::error::ApiError;
 
 const NOW: i64 = 1_700_000_000;
 const APPID: &str = "wx2c2769f8efd9abc2";
@@ -296,7 +296,9 @@ pub fn session(data: &[u8]) {
             assert_eq!(again.as_ref().map(SessionToken::reveal), Ok(value), "a parsed token does not parse again");
             assert!(!token.storage_key().contains(value), "the storage key holds the token");
             assert!(!format!("{token:?}").contains(value), "Debug shows the token");
-            assert_eq!(token.open(&token.seal(&header)).as_deref(), Ok(header.as_str()), "seal then open changed the value");
+            let aad = wechat_edge::login::session::SessionRecord::seal_aad("wx1", "o1");
+            let sealed = token.seal(&header, &aad, [3u8; 12]).expect("sealing never fails");
+            assert_eq!(token.open(&sealed, &aad).as_deref(), Some(header.as_str()), "seal then open changed the value");
         }
         Err(e) => assert_eq!(e.status, 401, "a bad Authorization header gave {e:?}"),
     }
@@ -358,7 +360,14 @@ pub fn outbound_seeds() -> Vec<Vec<u8>> {
         .zip(values)
         .zip(ranges.iter().cycle())
         .map(|((body, (key, value)), (begin, end))| {
-            join_fields(&[body.to_string().as_bytes(), key.as_bytes(), value.as_bytes(), begin.as_bytes(), end.as_bytes(), &today])
+            join_fields(&[
+                body.to_string().as_bytes(),
+                key.as_bytes(),
+                value.as_bytes(),
+                begin.as_bytes(),
+                end.as_bytes(),
+                &today,
+            ])
         })
         .collect()
 }

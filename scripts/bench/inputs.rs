@@ -10,8 +10,9 @@
 
 use serde_json::{json, Value};
 use std::path::Path;
-use wechat_edge::crypto::signature::{msg_signature, push_signature, raw_data_signature, session_signature};
-use wechat_edge::crypto::MsgCrypt;
+use wechat_edge::login::signature::{raw_data_signature, session_signature};
+use wechat_edge::push::msg_crypt::MsgCrypt;
+use wechat_edge::push::signature::{msg_signature, push_signature};
 use wechat_edge::push::{build_plain_body, wrap_encrypted, Format, Mode, PushMessage};
 
 // The official WXBizMsgCrypt sample configuration (§14-D).
@@ -60,11 +61,8 @@ fn card_message() -> PushMessage {
 }
 
 /// The push variants that are benchmarked, by name.
-pub const VARIANTS: [(&str, Format, Mode); 3] = [
-    ("plain-xml", Format::Xml, Mode::Plain),
-    ("safe-xml", Format::Xml, Mode::Safe),
-    ("safe-json", Format::Json, Mode::Safe),
-];
+pub const VARIANTS: [(&str, Format, Mode); 3] =
+    [("plain-xml", Format::Xml, Mode::Plain), ("safe-xml", Format::Xml, Mode::Safe), ("safe-json", Format::Json, Mode::Safe)];
 
 fn push_case(message_name: &str, msg: &PushMessage, variant: &str, format: Format, mode: Mode) -> Value {
     let crypt = MsgCrypt::new(AES_KEY, APPID).expect("the sample key is valid");

@@ -10,11 +10,13 @@
 #![allow(dead_code)]
 
 use serde::Deserialize;
-use wechat_edge::config::AppType;
-use wechat_edge::crypto::signature::{hex_eq, raw_data_signature, session_signature};
-use wechat_edge::crypto::{check_watermark, decrypt_open_data, MsgCrypt};
-use wechat_edge::cs_rules::{plan, render, ReplyCrypto, Rules};
+use wechat_edge::login::open_data::{check_watermark, decrypt_open_data};
+use wechat_edge::login::signature::{raw_data_signature, session_signature};
+use wechat_edge::push::msg_crypt::MsgCrypt;
+use wechat_edge::push::rules::{plan, render, ReplyCrypto, Rules};
 use wechat_edge::push::{open_push, parse_query, PushQuery, PushSecrets};
+use wechat_edge::shared::config::AppType;
+use wechat_edge::shared::crypto::hex_eq;
 
 /// The timestamp window the Worker applies by default (seconds).
 pub const WINDOW_SECS: u64 = 300;
@@ -47,8 +49,7 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn new(case: PushCase) -> Result<Self, String> {
-        let crypt = MsgCrypt::new(&case.encoding_aes_key, &case.appid)
-            .map_err(|e| format!("{}: {e}", case.name))?;
+        let crypt = MsgCrypt::new(&case.encoding_aes_key, &case.appid).map_err(|e| format!("{}: {e}", case.name))?;
         let random16: [u8; 16] = hex::decode(&case.reply_random16)
             .ok()
             .and_then(|b| b.try_into().ok())
@@ -74,12 +75,10 @@ pub fn run_push(p: &Prepared) -> Result<String, String> {
     let pairs = parse_query(&case.query);
     let query = PushQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let secrets = PushSecrets { token: &case.token, crypt: Some(&p.crypt) };
-    let incoming = open_push(&secrets, &query, case.body.as_bytes(), case.now, WINDOW_SECS)
-        .map_err(|e| e.to_string())?;
+    let incoming = open_push(&secrets, &query, case.body.as_bytes(), case.now, WINDOW_SECS).map_err(|e| e.to_string())?;
     let plan = plan(&p.rules, &incoming.message);
     let crypto = ReplyCrypto { crypt: &p.crypt, token: &case.token, nonce: &case.reply_nonce, random16: p.random16 };
-    let (reply, _content_type) =
-        render(&plan.passive, incoming.format, incoming.mode, &incoming.message, case.now, Some(crypto));
+    let (reply, _content_type) = render(&plan.passive, incoming.format, incoming.mode, &incoming.message, case.now, Some(crypto));
     Ok(reply)
 }
 

@@ -4,7 +4,7 @@
 use super::message::{Field, PushMessage};
 use super::xml::{push_int_element, push_text_element, push_value_element};
 use super::{json_string, Format, Mode};
-use crate::crypto::MsgCrypt;
+use crate::push::msg_crypt::MsgCrypt;
 
 /// The plaintext body of a message: XML with CDATA strings and bare integers, or JSON.
 pub fn build_plain_body(format: Format, message: &PushMessage) -> String {
@@ -41,25 +41,13 @@ pub fn build_envelope(
     if mode == Mode::Plain {
         return plain_body.to_owned();
     }
-    wrap_encrypted(
-        format,
-        mode,
-        plain_body,
-        to_user_name,
-        &crypt.encrypt(plain_body, random16),
-    )
+    wrap_encrypted(format, mode, plain_body, to_user_name, &crypt.encrypt(plain_body, random16))
 }
 
 /// Wraps an already computed `Encrypt` value: safe mode sends `ToUserName` and `Encrypt` only,
 /// compatible mode appends `Encrypt` to the plaintext fields. A plain body that is not a
 /// complete `<xml>` document or JSON object gets the safe envelope.
-pub fn wrap_encrypted(
-    format: Format,
-    mode: Mode,
-    plain_body: &str,
-    to_user_name: &str,
-    encrypt: &str,
-) -> String {
+pub fn wrap_encrypted(format: Format, mode: Mode, plain_body: &str, to_user_name: &str, encrypt: &str) -> String {
     if mode == Mode::Plain {
         return plain_body.to_owned();
     }
@@ -76,11 +64,7 @@ pub fn wrap_encrypted(
             out.push_str("</xml>");
             out
         }
-        Format::Json => format!(
-            r#"{{"ToUserName":{},"Encrypt":{}}}"#,
-            json_string(to_user_name),
-            json_string(encrypt)
-        ),
+        Format::Json => format!(r#"{{"ToUserName":{},"Encrypt":{}}}"#, json_string(to_user_name), json_string(encrypt)),
     }
 }
 
@@ -97,15 +81,8 @@ fn append_encrypt(format: Format, plain_body: &str, encrypt: &str) -> Option<Str
         }
         Format::Json => {
             let head = trimmed.strip_suffix('}')?;
-            let separator = if head.trim_end().ends_with('{') {
-                ""
-            } else {
-                ","
-            };
-            Some(format!(
-                r#"{head}{separator}"Encrypt":{}}}"#,
-                json_string(encrypt)
-            ))
+            let separator = if head.trim_end().ends_with('{') { "" } else { "," };
+            Some(format!(r#"{head}{separator}"Encrypt":{}}}"#, json_string(encrypt)))
         }
     }
 }

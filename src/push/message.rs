@@ -5,6 +5,7 @@ use serde::de::Error as _;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 /// One push, whatever its format and mode. Fields WeChat sends that are not typed here (such as
 /// `wxa_media_check`'s `trace_id` and `result`) are kept in `extra`.
@@ -28,7 +29,18 @@ pub struct PushMessage {
     pub session_from: Option<String>,
     pub event_key: Option<String>,
     pub ticket: Option<String>,
+    /// How the push spelled its message id, so the forwarded JSON keeps WeChat's name.
+    pub msg_id_name: MsgIdName,
     pub extra: Map<String, Value>,
+}
+
+/// User messages carry `MsgId`; template and mass-send results spell it `MsgID`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MsgIdName {
+    #[default]
+    MsgId,
+    #[allow(clippy::upper_case_acronyms)]
+    MsgID,
 }
 
 /// A typed field's value, for the writers.
@@ -57,7 +69,7 @@ const TEXT_FIELDS: [&str; 15] = [
 ];
 
 fn is_typed(name: &str) -> bool {
-    name == "MsgId" || name == "CreateTime" || TEXT_FIELDS.contains(&name)
+    name == "MsgId" || name == "MsgID" || name == "CreateTime" || TEXT_FIELDS.contains(&name)
 }
 
 impl PushMessage {
@@ -68,12 +80,20 @@ impl PushMessage {
         // One pass over the body, each value moved to its slot (no lookups, no removals).
         let mut slots: [Option<Value>; TEXT_FIELDS.len()] = Default::default();
         let (mut create_time, mut msg_id) = (None, None);
+        let mut msg_id_name = MsgIdName::MsgId;
         let mut extra = Map::new();
         for (name, value) in map {
             match TEXT_FIELDS.iter().position(|field| *field == name) {
                 Some(i) => slots[i] = Some(value),
                 None if name == "CreateTime" => create_time = Some(value),
-                None if name == "MsgId" => msg_id = Some(value),
+                // Template and mass-send results spell it `MsgID`; one push carries one of them.
+                None if (name == "MsgId" || name == "MsgID") && msg_id.is_some() => {
+                    return Err("the push repeats MsgId".to_owned());
+                }
+                None if name == "MsgId" || name == "MsgID" => {
+                    msg_id_name = if name == "MsgID" { MsgIdName::MsgID } else { MsgIdName::MsgId };
+                    msg_id = Some(value);
+                }
                 None => {
                     extra.insert(name, value);
                 }
@@ -107,21 +127,41 @@ impl PushMessage {
             session_from,
             event_key,
             ticket,
+            msg_id_name,
             extra,
         })
     }
 
     /// The storage key that identifies one push across WeChat's redeliveries (§8.6): messages by
-    /// `MsgId`, events by sender and time (and the event name, so two events of one second differ).
+    /// `MsgId`; events by sender, time and event name, and a digest of every other field, so
+    /// that two distinct events of one user in one second (two `wxa_media_check` results with
+    /// different `trace_id`s, two menu clicks with different `EventKey`s) do not merge, while a
+    /// redelivery, which carries the same fields, still collides.
     pub fn dedupe_key(&self) -> String {
         match self.msg_id {
             Some(id) => format!("msg:{id}"),
-            None => format!(
-                "evt:{}:{}:{}",
-                self.from_user_name,
-                self.create_time,
-                self.event.as_deref().unwrap_or("")
-            ),
+            None => {
+                let mut digest = Sha256::new();
+                for (name, value) in self.fields().into_iter().skip(4) {
+                    let text = match value {
+                        Field::Text(t) => t.to_owned(),
+                        Field::Int(n) => n.to_string(),
+                    };
+                    digest.update(name.as_bytes());
+                    digest.update([0]);
+                    digest.update(text.as_bytes());
+                    digest.update([0]);
+                }
+                for (name, value) in self.extra_fields() {
+                    digest.update(name.as_bytes());
+                    digest.update([0]);
+                    digest.update(value.to_string().as_bytes());
+                    digest.update([0]);
+                }
+                let digest = hex::encode(digest.finalize());
+                let event = self.event.as_deref().unwrap_or("");
+                format!("evt:{}:{}:{event}:{}", self.from_user_name, self.create_time, &digest[..16])
+            }
         }
     }
 
@@ -141,7 +181,11 @@ impl PushMessage {
             ("MsgType", Field::Text(&self.msg_type)),
         ];
         if let Some(id) = self.msg_id {
-            fields.push(("MsgId", Field::Int(id)));
+            let name = match self.msg_id_name {
+                MsgIdName::MsgId => "MsgId",
+                MsgIdName::MsgID => "MsgID",
+            };
+            fields.push((name, Field::Int(id)));
         }
         let optional = [
             ("Content", &self.content),
@@ -157,11 +201,7 @@ impl PushMessage {
             ("EventKey", &self.event_key),
             ("Ticket", &self.ticket),
         ];
-        fields.extend(
-            optional
-                .into_iter()
-                .filter_map(|(name, value)| Some((name, Field::Text(value.as_deref()?)))),
-        );
+        fields.extend(optional.into_iter().filter_map(|(name, value)| Some((name, Field::Text(value.as_deref()?)))));
         fields
     }
 
@@ -187,15 +227,8 @@ fn text_value(name: &str, value: Option<Value>) -> Result<Option<String>, String
 fn u64_value(name: &str, value: Option<Value>) -> Result<Option<u64>, String> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| format!("{name} must be a non-negative integer")),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<u64>()
-            .map(Some)
-            .map_err(|_| format!("{name} must be a non-negative integer")),
+        Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| format!("{name} must be a non-negative integer")),
+        Some(Value::String(s)) => s.trim().parse::<u64>().map(Some).map_err(|_| format!("{name} must be a non-negative integer")),
         Some(_) => Err(format!("{name} must be an integer")),
     }
 }

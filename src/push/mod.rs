@@ -1,6 +1,7 @@
-//! Message push (§8): the webhook's pure pipeline, from a signed request to a typed message,
-//! and the passive replies. No `worker` types; the handler wires it to HTTP and storage.
+//! Message push (§8): the webhook, from a signed request to a typed message, its passive reply,
+//! and the exactly-once handling of what runs after the answer.
 //!
+//! Pure (no `worker` types, unit-tested natively):
 //! - [`pipeline`]: [`open_push`] (signature → timestamp window → format → decrypt → parse) and
 //!   [`verify_echo`] for the URL check; [`PushError`] says which HTTP status fits.
 //! - [`query`]: the query parameters of a push, parsed from a raw query string.
@@ -8,13 +9,32 @@
 //! - [`xml`]: a strict reader for WeChat's flat `<xml>` documents and the CDATA writer.
 //! - [`reply`]: `transfer_customer_service`, text and encrypted replies.
 //! - [`envelope`]: push bodies as WeChat builds them (plain, compatible, safe), for the simulator.
+//! - [`msg_crypt`]: WXBizMsgCrypt, AES-256-CBC with 32-byte PKCS#7 and the app id trailer (§8.5).
+//! - [`signature`]: `signature` and `msg_signature`.
+//! - [`ledger`]: the claim call, ledger shards and the outbox's backoff.
+//! - [`rules`]: what a push is answered with, and the actions that run after the answer.
+//!
+//! The Worker (wasm32 only): `handler` (GET and POST `/wechat/push`), `ledger_do` (the push
+//! ledger Durable Object: exactly-once claims and the durable outbox) and `actions` (the
+//! customer-service sends and forwards the outbox runs).
 
 pub mod envelope;
+pub mod ledger;
 pub mod message;
+pub mod msg_crypt;
 pub mod pipeline;
 pub mod query;
 pub mod reply;
+pub mod rules;
+pub mod signature;
 pub mod xml;
+
+#[cfg(target_arch = "wasm32")]
+mod actions;
+#[cfg(target_arch = "wasm32")]
+pub mod handler;
+#[cfg(target_arch = "wasm32")]
+pub mod ledger_do;
 
 #[cfg(test)]
 mod tests;

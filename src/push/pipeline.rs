@@ -5,8 +5,10 @@
 use super::message::PushMessage;
 use super::query::PushQuery;
 use super::{xml, Format, Mode, UTF8_BOM};
-use crate::crypto::signature::{hex_eq, msg_signature, push_signature};
-use crate::crypto::{CryptoError, MsgCrypt};
+use crate::push::msg_crypt::MsgCrypt;
+use crate::push::signature::{msg_signature, push_signature};
+use crate::shared::crypto::hex_eq;
+use crate::shared::crypto::CryptoError;
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -70,12 +72,10 @@ impl PushError {
 impl fmt::Display for PushError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PushError::BadSignature => {
-                f.write_str("the push signature does not match the configured Token")
+            PushError::BadSignature => f.write_str("the push signature does not match the configured Token"),
+            PushError::StaleTimestamp => {
+                f.write_str("the push timestamp is outside the allowed window (a replay, or a skewed clock)")
             }
-            PushError::StaleTimestamp => f.write_str(
-                "the push timestamp is outside the allowed window (a replay, or a skewed clock)",
-            ),
             PushError::MissingParameter(name) => write!(f, "the query parameter `{name}` is missing"),
             PushError::Malformed(why) => write!(f, "malformed push: {why}"),
             PushError::Crypto(e) => write!(f, "the push could not be decrypted: {e}"),
@@ -112,12 +112,8 @@ fn check_signature<'q>(token: &str, query: &PushQuery<'q>) -> Result<Signed<'q>,
     if token.is_empty() {
         return Err(PushError::NotConfigured);
     }
-    let signature = query
-        .signature
-        .ok_or(PushError::MissingParameter("signature"))?;
-    let timestamp = query
-        .timestamp
-        .ok_or(PushError::MissingParameter("timestamp"))?;
+    let signature = query.signature.ok_or(PushError::MissingParameter("signature"))?;
+    let timestamp = query.timestamp.ok_or(PushError::MissingParameter("timestamp"))?;
     let nonce = query.nonce.ok_or(PushError::MissingParameter("nonce"))?;
     if !hex_eq(&push_signature(token, timestamp, nonce), signature) {
         return Err(PushError::BadSignature);
@@ -141,46 +137,28 @@ pub fn open_push(
     window_secs: u64,
 ) -> Result<Incoming, PushError> {
     let signed = check_signature(secrets.token, query)?;
-    let sent_at: u64 = signed
-        .timestamp
-        .parse()
-        .map_err(|_| PushError::Malformed("the timestamp is not an integer".into()))?;
+    let sent_at: u64 = signed.timestamp.parse().map_err(|_| PushError::Malformed("the timestamp is not an integer".into()))?;
     if window_secs > 0 && now_unix.abs_diff(sent_at) > window_secs {
         return Err(PushError::StaleTimestamp);
     }
 
     let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
-    let format = Format::detect(body)
-        .ok_or_else(|| PushError::Malformed("the body is neither XML nor a JSON object".into()))?;
+    let format = Format::detect(body).ok_or_else(|| PushError::Malformed("the body is neither XML nor a JSON object".into()))?;
     let mut outer = parse_fields(format, body)?;
 
     let Some(encrypt) = outer.remove("Encrypt") else {
         if query.encrypt_type == Some("aes") {
-            return Err(PushError::Malformed(
-                "encrypt_type=aes but the body has no Encrypt".into(),
-            ));
+            return Err(PushError::Malformed("encrypt_type=aes but the body has no Encrypt".into()));
         }
         let message = PushMessage::from_map(outer).map_err(PushError::Malformed)?;
         let mode = Mode::Plain;
-        return Ok(Incoming {
-            format,
-            mode,
-            message,
-        });
+        return Ok(Incoming { format, mode, message });
     };
     let message = open_encrypted(secrets, query, &signed, format, encrypt)?;
     // Compatible mode repeats the plaintext fields beside Encrypt; safe mode has only the
     // addressee. The plaintext copy is not covered by any signature, so it is never used.
-    let mode = if outer.keys().any(|name| name != "ToUserName") {
-        Mode::Compatible
-    } else {
-        Mode::Safe
-    };
-    Ok(Incoming {
-        format,
-        mode,
-        message,
-    })
+    let mode = if outer.keys().any(|name| name != "ToUserName") { Mode::Compatible } else { Mode::Safe };
+    Ok(Incoming { format, mode, message })
 }
 
 /// Checks `msg_signature` over the `Encrypt` value, decrypts it and parses the inner message,
@@ -196,9 +174,7 @@ fn open_encrypted(
         return Err(PushError::Malformed("Encrypt must be a string".into()));
     };
     // Checked before looking at the configuration, so an unsigned request learns nothing.
-    let given = query
-        .msg_signature
-        .ok_or(PushError::MissingParameter("msg_signature"))?;
+    let given = query.msg_signature.ok_or(PushError::MissingParameter("msg_signature"))?;
     let expected = msg_signature(secrets.token, signed.timestamp, signed.nonce, &encrypt);
     if !hex_eq(&expected, given) {
         return Err(PushError::BadSignature);
@@ -208,9 +184,7 @@ fn open_encrypted(
     let inner = inner.as_bytes();
     let inner = inner.strip_prefix(UTF8_BOM).unwrap_or(inner);
     if Format::detect(inner) != Some(format) {
-        return Err(PushError::Malformed(
-            "the decrypted message is not in the envelope's format".into(),
-        ));
+        return Err(PushError::Malformed("the decrypted message is not in the envelope's format".into()));
     }
     PushMessage::from_map(parse_fields(format, inner)?).map_err(PushError::Malformed)
 }
@@ -219,12 +193,7 @@ fn parse_fields(format: Format, body: &[u8]) -> Result<Map<String, Value>, PushE
     match format {
         Format::Xml => xml::parse_document(body).map_err(|e| PushError::Malformed(e.to_string())),
         // The error's position is enough; its text could quote the body.
-        Format::Json => serde_json::from_slice(body).map_err(|e| {
-            PushError::Malformed(format!(
-                "not a valid JSON object (line {}, column {})",
-                e.line(),
-                e.column()
-            ))
-        }),
+        Format::Json => serde_json::from_slice(body)
+            .map_err(|e| PushError::Malformed(format!("not a valid JSON object (line {}, column {})", e.line(), e.column()))),
     }
 }

@@ -66,9 +66,7 @@ fn percent_decode(text: &str) -> String {
     let mut rest = text.as_bytes();
     while let Some((&byte, tail)) = rest.split_first() {
         let escaped = match tail {
-            [hi, lo, after @ ..] if byte == b'%' => hex_value(*hi)
-                .zip(hex_value(*lo))
-                .map(|(hi, lo)| (hi << 4 | lo, after)),
+            [hi, lo, after @ ..] if byte == b'%' => hex_value(*hi).zip(hex_value(*lo)).map(|(hi, lo)| (hi << 4 | lo, after)),
             _ => None,
         };
         match escaped {
@@ -86,33 +84,8 @@ fn percent_decode(text: &str) -> String {
 }
 
 fn hex_value(digit: u8) -> Option<u8> {
-    char::from(digit)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
+    char::from(digit).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percent_escapes_and_plus_signs_are_decoded() {
-        let pairs = parse_query("a=x%2By+z&b=%E4%B8%AD&c&d=%zz%4");
-        assert_eq!(
-            pairs,
-            vec![
-                ("a".into(), "x+y z".into()),
-                ("b".into(), "中".into()),
-                ("c".into(), "".into()),
-                ("d".into(), "%zz%4".into())
-            ]
-        );
-    }
-
-    #[test]
-    fn the_first_of_repeated_parameters_wins() {
-        let query = PushQuery::from_pairs([("nonce", "1"), ("nonce", "2"), ("other", "x")]);
-        assert_eq!(query.nonce, Some("1"));
-        assert_eq!(query.signature, None);
-    }
-}
+mod tests;

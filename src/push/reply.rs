@@ -3,20 +3,13 @@
 
 use super::xml::{push_int_element, push_text_element};
 use super::{json_string, Format};
-use crate::crypto::signature::msg_signature;
-use crate::crypto::MsgCrypt;
+use crate::push::msg_crypt::MsgCrypt;
+use crate::push::signature::msg_signature;
 
 /// `transfer_customer_service`: hands the session to the web customer-service tool.
 /// `to_openid` is the user, `from_gh` the mini program's original id (`gh_...`).
 pub fn transfer_reply(format: Format, to_openid: &str, from_gh: &str, create_time: u64) -> String {
-    message_reply(
-        format,
-        to_openid,
-        from_gh,
-        create_time,
-        "transfer_customer_service",
-        None,
-    )
+    message_reply(format, to_openid, from_gh, create_time, "transfer_customer_service", None)
 }
 
 /// An official account's passive text reply.
@@ -24,14 +17,7 @@ pub fn text_reply(format: Format, to: &str, from: &str, create_time: u64, conten
     message_reply(format, to, from, create_time, "text", Some(content))
 }
 
-fn message_reply(
-    format: Format,
-    to: &str,
-    from: &str,
-    create_time: u64,
-    msg_type: &str,
-    content: Option<&str>,
-) -> String {
+fn message_reply(format: Format, to: &str, from: &str, create_time: u64, msg_type: &str, content: Option<&str>) -> String {
     match format {
         Format::Xml => {
             let mut out = String::with_capacity(160 + to.len() + from.len() + content.map_or(0, str::len));

@@ -1,8 +1,13 @@
-//! A strict reader for WeChat's flat `<xml>` documents and the writer for CDATA values.
+//! A strict reader for WeChat's `<xml>` documents and the writer for CDATA values.
 //!
 //! The reader refuses DOCTYPE (so no entity declarations and no entity expansion), processing
 //! instructions and anything but one `<xml>` root; nesting is bounded. Values become JSON: a
-//! leaf element is a string, an element with children an object, a repeated name an array.
+//! leaf element is a string (its text and CDATA sections joined, exactly), an element with
+//! children an object, a repeated name an array. WeChat's lists are arrays even when one entry
+//! was sent, so a consumer of the forwarded JSON sees one shape: an element whose children are
+//! all `<item>` is the array of those items (`SendPicsInfo.PicList` → `[{"PicMd5Sum"}]`), and
+//! the subscribe events' `List` and media-check `detail` are arrays. The writer writes an array
+//! as `<name><item>…</item></name>`, so a tree round-trips through the writer and the reader.
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -10,8 +15,16 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::fmt::Write as _;
 
-/// `<xml>`, a field, and two levels below it (enough for `wxa_media_check`'s `result`).
-const MAX_DEPTH: usize = 4;
+/// Element levels, `<xml>` included. The deepest documented push is five levels deep
+/// (`<xml><SendPicsInfo><PicList><item><PicMd5Sum>` of the photo menu events, and
+/// `<xml><CopyrightCheckResult><ResultList><item><ArticleIdx>` of MASSSENDJOBFINISH); eight
+/// leaves room for shapes WeChat adds later while keeping a hostile body's nesting (and the
+/// reader's stack of open elements) small.
+pub const MAX_DEPTH: usize = 8;
+/// Names WeChat uses for list entries: always read as arrays.
+const LIST_NAMES: [&str; 3] = ["item", "List", "detail"];
+/// The element name of a list's entries.
+const ITEM: &str = "item";
 const ROOT: &str = "xml";
 
 /// Why an XML body was refused; the message never contains field values.
@@ -46,42 +59,26 @@ pub fn parse_document(body: &[u8]) -> Result<Map<String, Value>, XmlError> {
     let mut seen_markup = false;
 
     loop {
-        let event = reader.read_event().map_err(|e| {
-            err(format!(
-                "not well-formed XML near byte {}: {e}",
-                reader.buffer_position()
-            ))
-        })?;
+        let event =
+            reader.read_event().map_err(|e| err(format!("not well-formed XML near byte {}: {e}", reader.buffer_position())))?;
         match event {
-            Event::Decl(_) if seen_markup => {
-                return Err(err("the XML declaration must come first"))
-            }
+            Event::Decl(_) if seen_markup => return Err(err("the XML declaration must come first")),
             Event::Decl(_) | Event::Comment(_) => {}
             Event::PI(_) => return Err(err("processing instructions are not allowed")),
-            Event::DocType(_) => {
-                return Err(err("DOCTYPE and entity declarations are not allowed"))
-            }
+            Event::DocType(_) => return Err(err("DOCTYPE and entity declarations are not allowed")),
             Event::Start(start) => {
                 let name = open_element(&start, &stack, root.is_some())?;
-                stack.push(Frame {
-                    name,
-                    children: Map::new(),
-                    text: String::new(),
-                });
+                stack.push(Frame { name, children: Map::new(), text: String::new() });
             }
             Event::Empty(start) => {
                 let name = open_element(&start, &stack, root.is_some())?;
                 match stack.last_mut() {
-                    Some(parent) => {
-                        insert_field(&mut parent.children, name, Value::String(String::new()))
-                    }
+                    Some(parent) => insert_field(&mut parent.children, name, Value::String(String::new())),
                     None => root = Some(Map::new()),
                 }
             }
             Event::Text(text) => {
-                let text = text
-                    .unescape()
-                    .map_err(|e| err(format!("bad character reference: {e}")))?;
+                let text = text.unescape().map_err(|e| err(format!("bad character reference: {e}")))?;
                 let in_field = stack.len() > 1;
                 match stack.last_mut() {
                     Some(frame) if in_field => frame.text.push_str(&text),
@@ -118,22 +115,14 @@ pub fn parse_document(body: &[u8]) -> Result<Map<String, Value>, XmlError> {
 }
 
 /// Checks where an element may open and returns its name.
-fn open_element(
-    start: &BytesStart<'_>,
-    stack: &[Frame],
-    root_done: bool,
-) -> Result<String, XmlError> {
+fn open_element(start: &BytesStart<'_>, stack: &[Frame], root_done: bool) -> Result<String, XmlError> {
     if root_done {
         return Err(err("content after </xml>"));
     }
     if stack.len() >= MAX_DEPTH {
-        return Err(err(format!(
-            "elements nested deeper than {MAX_DEPTH} levels"
-        )));
+        return Err(err(format!("elements nested deeper than {MAX_DEPTH} levels")));
     }
-    let name = std::str::from_utf8(start.name().as_ref())
-        .map_err(|_| err("an element name is not UTF-8"))?
-        .to_owned();
+    let name = std::str::from_utf8(start.name().as_ref()).map_err(|_| err("an element name is not UTF-8"))?.to_owned();
     if stack.is_empty() && name != ROOT {
         return Err(err("the root element must be <xml>"));
     }
@@ -142,7 +131,12 @@ fn open_element(
 
 /// A leaf keeps its text exactly (CDATA whitespace matters); an element with children becomes
 /// an object, and only whitespace may sit between those children.
-fn frame_value(children: Map<String, Value>, text: String) -> Result<Value, XmlError> {
+fn frame_value(mut children: Map<String, Value>, text: String) -> Result<Value, XmlError> {
+    if children.len() == 1 && text.trim().is_empty() {
+        if let Some(items @ Value::Array(_)) = children.remove(ITEM) {
+            return Ok(items);
+        }
+    }
     if children.is_empty() {
         Ok(Value::String(text))
     } else if text.trim().is_empty() {
@@ -152,13 +146,17 @@ fn frame_value(children: Map<String, Value>, text: String) -> Result<Value, XmlE
     }
 }
 
-/// A repeated name becomes an array, so a duplicated field can never silently replace another.
+/// A repeated name becomes an array, so a duplicated field can never silently replace another;
+/// a list entry's name ([`LIST_NAMES`]) is an array from its first element on.
 fn insert_field(map: &mut Map<String, Value>, name: String, value: Value) {
     match map.get_mut(&name) {
         Some(Value::Array(items)) => items.push(value),
         Some(existing) => {
             let first = existing.take();
             *existing = Value::Array(vec![first, value]);
+        }
+        None if LIST_NAMES.contains(&name.as_str()) && !value.is_array() => {
+            map.insert(name, Value::Array(vec![value]));
         }
         None => {
             map.insert(name, value);
@@ -216,11 +214,15 @@ fn push_value_at(out: &mut String, name: &str, value: &Value, depth: usize) {
         Value::Number(n) => out.push_str(&format!("<{name}>{n}</{name}>")),
         Value::Bool(b) => out.push_str(&format!("<{name}>{b}</{name}>")),
         Value::Null => out.push_str(&format!("<{name}></{name}>")),
-        // Arrays of arrays have no XML shape (and could nest without bound), so they are skipped.
-        Value::Array(items) => items
-            .iter()
-            .filter(|item| !item.is_array())
-            .for_each(|item| push_value_at(out, name, item, depth)),
+        // A list is written as WeChat writes one, `<name><item>…</item></name>`; arrays of
+        // arrays have no XML shape (and could nest without bound), so they are skipped.
+        Value::Array(items) => {
+            out.push_str(&format!("<{name}>"));
+            for item in items.iter().filter(|item| !item.is_array()) {
+                push_value_at(out, ITEM, item, depth.saturating_add(1));
+            }
+            out.push_str(&format!("</{name}>"));
+        }
         Value::Object(children) => {
             out.push_str(&format!("<{name}>"));
             for (child, child_value) in children {
@@ -235,8 +237,6 @@ fn push_value_at(out: &mut String, name: &str, value: &Value, depth: usize) {
 /// field names are all of this shape.
 fn is_xml_name(name: &str) -> bool {
     let mut bytes = name.bytes();
-    let first_ok = bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
     first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }

@@ -82,14 +82,8 @@ fn seeds() -> Vec<PushMessage> {
     event.msg_type = "event".into();
     event.msg_id = None;
     event.event = Some("wxa_media_check".into());
-    event.extra.insert(
-        "result".into(),
-        serde_json::json!({"suggest": "pass", "label": 100}),
-    );
-    event.extra.insert(
-        "detail".into(),
-        serde_json::json!([{"strategy": "a"}, {"strategy": "b"}]),
-    );
+    event.extra.insert("result".into(), serde_json::json!({"suggest": "pass", "label": 100}));
+    event.extra.insert("detail".into(), serde_json::json!([{"strategy": "a"}, {"strategy": "b"}]));
     vec![text, event]
 }
 
@@ -117,14 +111,9 @@ fn mutated_plaintexts_inside_valid_envelopes_never_panic() {
         for format in [Format::Xml, Format::Json] {
             let plain = build_plain_body(format, &message);
             for round in 0..250 {
-                let mutated =
-                    String::from_utf8_lossy(&mutate(&mut rng, plain.as_bytes())).into_owned();
+                let mutated = String::from_utf8_lossy(&mutate(&mut rng, plain.as_bytes())).into_owned();
                 let encrypt = crypt.encrypt(&mutated, RANDOM);
-                let mode = if round % 2 == 0 {
-                    Mode::Safe
-                } else {
-                    Mode::Compatible
-                };
+                let mode = if round % 2 == 0 { Mode::Safe } else { Mode::Compatible };
                 let body = wrap_encrypted(format, mode, &mutated, "gh_1", &encrypt);
                 let signed = Signed::encrypted(NOW, &encrypt);
                 let _ = open_push(&secrets(&crypt), &signed.query(), body.as_bytes(), NOW, 0);

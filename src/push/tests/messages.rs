@@ -38,10 +38,7 @@ fn an_image_message_keeps_its_url_and_media_id() {
     let json = r#"{"ToUserName":"gh_1","FromUserName":"o1","CreateTime":1,"MsgType":"image","PicUrl":"http://mmbiz.qpic.cn/x","MediaId":"m1","MsgId":9007199254740993}"#;
     let m = parse(Format::Xml, xml).unwrap();
     assert_eq!(m, parse(Format::Json, json).unwrap());
-    assert_eq!(
-        (m.pic_url.as_deref(), m.media_id.as_deref()),
-        (Some("http://mmbiz.qpic.cn/x"), Some("m1"))
-    );
+    assert_eq!((m.pic_url.as_deref(), m.media_id.as_deref()), (Some("http://mmbiz.qpic.cn/x"), Some("m1")));
     assert_eq!(m.msg_id, Some(9_007_199_254_740_993));
 }
 
@@ -52,10 +49,7 @@ fn the_pretty_printed_card_push_keeps_its_msg_id_exact() {
     let m = parse(Format::Json, CARD_JSON).unwrap();
     assert_eq!(m.msg_id, Some(22824453888015488));
     assert_eq!(m.title.as_deref(), Some("圈本地"));
-    assert_eq!(
-        m.page_path.as_deref(),
-        Some("pages/assist/gooddetail/gooddetail?isBackLuckyDraw=true&id=1411")
-    );
+    assert_eq!(m.page_path.as_deref(), Some("pages/assist/gooddetail/gooddetail?isBackLuckyDraw=true&id=1411"));
     assert_eq!(m.app_id.as_deref(), Some("wx143cd4036f7c65c5"));
     assert_eq!(m.dedupe_key(), "msg:22824453888015488");
     // Its XML form (with & escaped in CDATA-free text) reads back the same.
@@ -72,27 +66,49 @@ fn an_enter_session_event_has_an_event_dedupe_key() {
     let m = parse(Format::Json, json).unwrap();
     assert_eq!(m, parse(Format::Xml, xml).unwrap());
     assert_eq!(m.session_from.as_deref(), Some("sessionFrom"));
-    assert_eq!(
-        m.dedupe_key(),
-        "evt:fromUser:1482048670:user_enter_tempsession"
-    );
+    assert!(m.dedupe_key().starts_with("evt:fromUser:1482048670:user_enter_tempsession:"), "{}", m.dedupe_key());
+    assert_eq!(m.dedupe_key(), parse(Format::Json, json).unwrap().dedupe_key());
+}
+
+#[test]
+fn distinct_events_of_one_user_in_one_second_have_distinct_dedupe_keys() {
+    let check = |trace: &str| {
+        let json = format!(
+            r#"{{"ToUserName":"gh_1","FromUserName":"o1","CreateTime":1,"MsgType":"event","Event":"wxa_media_check","trace_id":"{trace}","result":{{"suggest":"pass"}}}}"#
+        );
+        parse(Format::Json, &json).unwrap().dedupe_key()
+    };
+    assert_ne!(check("t-1"), check("t-2"));
+    assert_eq!(check("t-1"), check("t-1"));
+    let click = |key: &str| {
+        let xml = format!("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>9</CreateTime><MsgType>event</MsgType><Event>CLICK</Event><EventKey>{key}</EventKey></xml>");
+        parse(Format::Xml, &xml).unwrap().dedupe_key()
+    };
+    assert_ne!(click("A"), click("B"));
+}
+
+#[test]
+fn a_msg_id_spelled_msg_id_upper_case_is_read_too() {
+    let xml = "<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>9</CreateTime><MsgType>event</MsgType><Event>TEMPLATESENDJOBFINISH</Event><MsgID>200163836</MsgID><Status>success</Status></xml>";
+    let m = parse(Format::Xml, xml).unwrap();
+    assert_eq!(m.msg_id, Some(200163836));
+    assert_eq!(m.dedupe_key(), "msg:200163836");
+    let forwarded: serde_json::Value = serde_json::from_str(&m.to_json()).unwrap();
+    assert_eq!((forwarded["MsgID"].as_u64(), forwarded.get("MsgId")), (Some(200163836), None));
+    let both = xml.replace("<Status>", "<MsgId>1</MsgId><Status>");
+    assert!(parse(Format::Xml, &both).unwrap_err().contains("MsgId"));
 }
 
 #[test]
 fn a_msg_id_sent_as_a_string_is_read_exactly() {
     let json = r#"{"ToUserName":"a","FromUserName":"b","CreateTime":"1","MsgType":"text","MsgId":"6054768590064713728"}"#;
-    assert_eq!(
-        parse(Format::Json, json).unwrap().msg_id,
-        Some(6054768590064713728)
-    );
+    assert_eq!(parse(Format::Json, json).unwrap().msg_id, Some(6054768590064713728));
 }
 
 #[test]
 fn a_fractional_or_negative_msg_id_is_refused() {
     for id in ["1.5", "-1", "6.054768590064713728e18", "true"] {
-        let json = format!(
-            r#"{{"ToUserName":"a","FromUserName":"b","CreateTime":1,"MsgType":"text","MsgId":{id}}}"#
-        );
+        let json = format!(r#"{{"ToUserName":"a","FromUserName":"b","CreateTime":1,"MsgType":"text","MsgId":{id}}}"#);
         let err = parse(Format::Json, &json).unwrap_err();
         assert!(err.contains("MsgId"), "{id}: {err}");
     }
@@ -105,18 +121,12 @@ fn a_media_check_result_keeps_its_extra_fields() {
     assert_eq!(m.extra["trace_id"], "t-1");
     assert_eq!(m.extra["result"], json!({"suggest": "pass", "label": 100}));
     let forwarded: serde_json::Value = serde_json::from_str(&m.to_json()).unwrap();
-    assert_eq!(
-        forwarded,
-        serde_json::from_str::<serde_json::Value>(json).unwrap()
-    );
+    assert_eq!(forwarded, serde_json::from_str::<serde_json::Value>(json).unwrap());
 
     let xml = build_plain_body(Format::Xml, &m);
     let from_xml = parse(Format::Xml, &xml).unwrap();
-    assert_eq!(
-        from_xml.extra["result"],
-        json!({"suggest": "pass", "label": "100"})
-    );
-    assert_eq!(from_xml.extra["detail"]["strategy"], "content_model");
+    assert_eq!(from_xml.extra["result"], json!({"suggest": "pass", "label": "100"}));
+    assert_eq!(from_xml.extra["detail"][0]["strategy"], "content_model");
 }
 
 #[test]
@@ -131,10 +141,7 @@ fn a_cdata_terminator_in_content_survives_a_round_trip() {
     };
     let xml = build_plain_body(Format::Xml, &m);
     assert_eq!(parse(Format::Xml, &xml).unwrap(), m);
-    assert_eq!(
-        serde_json::from_str::<PushMessage>(&m.to_json()).unwrap(),
-        m
-    );
+    assert_eq!(serde_json::from_str::<PushMessage>(&m.to_json()).unwrap(), m);
 }
 
 #[test]
@@ -149,20 +156,14 @@ fn entities_and_character_references_in_text_are_decoded() {
 #[test]
 fn unsafe_or_unexpected_xml_is_refused() {
     let cases = [
-        (
-            "<!DOCTYPE xml [<!ENTITY x \"boom\">]><xml><ToUserName>&x;</ToUserName></xml>",
-            "DOCTYPE",
-        ),
+        ("<!DOCTYPE xml [<!ENTITY x \"boom\">]><xml><ToUserName>&x;</ToUserName></xml>", "DOCTYPE"),
         ("<!ENTITY x \"boom\"><xml></xml>", ""),
         ("<xml><ToUserName>&x;</ToUserName></xml>", "reference"),
-        (
-            "<?xml-stylesheet href=\"a\"?><xml></xml>",
-            "processing instructions",
-        ),
+        ("<?xml-stylesheet href=\"a\"?><xml></xml>", "processing instructions"),
         ("<xml><?php x ?></xml>", "processing instructions"),
         ("<xml></xml><?xml version=\"1.0\"?>", ""),
         ("<root><a>1</a></root>", "root element"),
-        ("<xml><a><b><c><d>1</d></c></b></a></xml>", "nested deeper"),
+        ("<xml><a><b><c><d><e><f><g><h>1</h></g></f></e></d></c></b></a></xml>", "nested deeper"),
         ("<xml><a>1</a></xml><xml></xml>", "after </xml>"),
         ("<xml>loose text<a>1</a></xml>", "text outside"),
         ("<xml><a>1<b>2</b></a></xml>", "mixes text"),
@@ -184,21 +185,14 @@ fn a_repeated_typed_field_is_refused_not_overwritten() {
 
 #[test]
 fn a_message_without_its_common_fields_is_refused() {
-    let err = parse(
-        Format::Json,
-        r#"{"ToUserName":"a","CreateTime":1,"MsgType":"text"}"#,
-    )
-    .unwrap_err();
+    let err = parse(Format::Json, r#"{"ToUserName":"a","CreateTime":1,"MsgType":"text"}"#).unwrap_err();
     assert!(err.contains("FromUserName"), "{err}");
 }
 
 #[test]
 fn a_deeply_nested_body_is_refused_without_recursing() {
     let xml = format!("<xml>{}", "<a>".repeat(100_000));
-    assert!(parse_document(xml.as_bytes())
-        .unwrap_err()
-        .to_string()
-        .contains("nested deeper"));
+    assert!(parse_document(xml.as_bytes()).unwrap_err().to_string().contains("nested deeper"));
     let json = "[".repeat(100_000);
     assert!(serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&json).is_err());
 }

@@ -2,12 +2,13 @@
 
 mod fuzz;
 mod messages;
+mod nested;
 mod pipeline;
 mod replies;
 
 use super::{PushQuery, PushSecrets};
-use crate::crypto::signature::{msg_signature, push_signature};
-use crate::crypto::MsgCrypt;
+use crate::push::msg_crypt::MsgCrypt;
+use crate::push::signature::{msg_signature, push_signature};
 
 pub(super) const TOKEN: &str = "spamtest";
 pub(super) const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
@@ -32,23 +33,12 @@ impl Signed {
     pub fn plain(timestamp: u64) -> Self {
         let timestamp = timestamp.to_string();
         let nonce = String::from("1320562132");
-        Signed {
-            signature: push_signature(TOKEN, &timestamp, &nonce),
-            timestamp,
-            nonce,
-            msg_signature: None,
-            encrypt_type: None,
-        }
+        Signed { signature: push_signature(TOKEN, &timestamp, &nonce), timestamp, nonce, msg_signature: None, encrypt_type: None }
     }
 
     pub fn encrypted(timestamp: u64, encrypt: &str) -> Self {
         let mut signed = Signed::plain(timestamp);
-        signed.msg_signature = Some(msg_signature(
-            TOKEN,
-            &signed.timestamp,
-            &signed.nonce,
-            encrypt,
-        ));
+        signed.msg_signature = Some(msg_signature(TOKEN, &signed.timestamp, &signed.nonce, encrypt));
         signed.encrypt_type = Some("aes");
         signed
     }
@@ -66,8 +56,5 @@ impl Signed {
 }
 
 pub(super) fn secrets(crypt: &MsgCrypt) -> PushSecrets<'_> {
-    PushSecrets {
-        token: TOKEN,
-        crypt: Some(crypt),
-    }
+    PushSecrets { token: TOKEN, crypt: Some(crypt) }
 }

@@ -1,11 +1,12 @@
 //! open_push and verify_echo: every check, in order, with the error a handler maps to a status.
 
 use super::{crypt, secrets, Signed, APPID, NOW, RANDOM, TOKEN};
-use crate::crypto::{CryptoError, MsgCrypt};
+use crate::push::msg_crypt::MsgCrypt;
 use crate::push::{
-    build_envelope, build_plain_body, open_push, verify_echo, wrap_encrypted, Format, Mode,
-    PushError, PushMessage, PushQuery, PushSecrets,
+    build_envelope, build_plain_body, open_push, verify_echo, wrap_encrypted, Format, Mode, PushError, PushMessage, PushQuery,
+    PushSecrets,
 };
+use crate::shared::crypto::CryptoError;
 
 fn text_message() -> PushMessage {
     PushMessage {
@@ -22,14 +23,7 @@ fn text_message() -> PushMessage {
 #[test]
 fn a_plain_xml_push_opens() {
     let body = build_plain_body(Format::Xml, &text_message());
-    let incoming = open_push(
-        &secrets(&crypt()),
-        &Signed::plain(NOW).query(),
-        body.as_bytes(),
-        NOW,
-        300,
-    )
-    .unwrap();
+    let incoming = open_push(&secrets(&crypt()), &Signed::plain(NOW).query(), body.as_bytes(), NOW, 300).unwrap();
     assert_eq!((incoming.format, incoming.mode), (Format::Xml, Mode::Plain));
     assert_eq!(incoming.message, text_message());
 }
@@ -37,48 +31,18 @@ fn a_plain_xml_push_opens() {
 #[test]
 fn a_plain_push_needs_no_aes_key() {
     let body = build_plain_body(Format::Json, &text_message());
-    let secrets = PushSecrets {
-        token: TOKEN,
-        crypt: None,
-    };
-    let incoming = open_push(
-        &secrets,
-        &Signed::plain(NOW).query(),
-        body.as_bytes(),
-        NOW,
-        300,
-    )
-    .unwrap();
-    assert_eq!(
-        (incoming.format, incoming.mode),
-        (Format::Json, Mode::Plain)
-    );
+    let secrets = PushSecrets { token: TOKEN, crypt: None };
+    let incoming = open_push(&secrets, &Signed::plain(NOW).query(), body.as_bytes(), NOW, 300).unwrap();
+    assert_eq!((incoming.format, incoming.mode), (Format::Json, Mode::Plain));
 }
 
 #[test]
 fn a_safe_mode_json_push_opens_end_to_end() {
     let plain = build_plain_body(Format::Json, &text_message());
-    let body = build_envelope(
-        Format::Json,
-        Mode::Safe,
-        &plain,
-        "gh_10f6c3c3ac5a",
-        &crypt(),
-        RANDOM,
-    );
-    assert!(
-        !body.contains("FromUserName"),
-        "safe mode leaks plaintext: {body}"
-    );
+    let body = build_envelope(Format::Json, Mode::Safe, &plain, "gh_10f6c3c3ac5a", &crypt(), RANDOM);
+    assert!(!body.contains("FromUserName"), "safe mode leaks plaintext: {body}");
     let signed = Signed::encrypted(NOW, &crypt().encrypt(&plain, RANDOM));
-    let incoming = open_push(
-        &secrets(&crypt()),
-        &signed.query(),
-        body.as_bytes(),
-        NOW,
-        300,
-    )
-    .unwrap();
+    let incoming = open_push(&secrets(&crypt()), &signed.query(), body.as_bytes(), NOW, 300).unwrap();
     assert_eq!((incoming.format, incoming.mode), (Format::Json, Mode::Safe));
     assert_eq!(incoming.message, text_message());
 }
@@ -91,8 +55,7 @@ fn every_format_and_encrypted_mode_opens_end_to_end() {
             let encrypt = crypt().encrypt(&plain, RANDOM);
             let body = wrap_encrypted(format, mode, &plain, "gh_10f6c3c3ac5a", &encrypt);
             let signed = Signed::encrypted(NOW, &encrypt);
-            let incoming =
-                open_push(&secrets(&crypt()), &signed.query(), body.as_bytes(), NOW, 0).unwrap();
+            let incoming = open_push(&secrets(&crypt()), &signed.query(), body.as_bytes(), NOW, 0).unwrap();
             assert_eq!((incoming.format, incoming.mode), (format, mode));
             assert_eq!(incoming.message, text_message());
         }
@@ -128,16 +91,7 @@ fn a_stale_timestamp_is_refused_unless_the_window_is_off() {
     assert_eq!(err, PushError::StaleTimestamp);
     assert_eq!(err.status(), 401);
     let future = Signed::plain(NOW + 301);
-    assert_eq!(
-        open_push(
-            &secrets(&crypt()),
-            &future.query(),
-            body.as_bytes(),
-            NOW,
-            300
-        ),
-        Err(PushError::StaleTimestamp)
-    );
+    assert_eq!(open_push(&secrets(&crypt()), &future.query(), body.as_bytes(), NOW, 300), Err(PushError::StaleTimestamp));
     assert!(open_push(&secrets(&crypt()), &old.query(), body.as_bytes(), NOW, 301).is_ok());
     assert!(open_push(&secrets(&crypt()), &old.query(), body.as_bytes(), NOW, 0).is_ok());
 }
@@ -146,7 +100,7 @@ fn a_stale_timestamp_is_refused_unless_the_window_is_off() {
 fn a_signed_but_non_numeric_timestamp_is_malformed() {
     let mut signed = Signed::plain(NOW);
     signed.timestamp = "soon".into();
-    signed.signature = crate::crypto::signature::push_signature(TOKEN, "soon", &signed.nonce);
+    signed.signature = crate::push::signature::push_signature(TOKEN, "soon", &signed.nonce);
     let err = open_push(&secrets(&crypt()), &signed.query(), b"<xml/>", NOW, 0).unwrap_err();
     assert!(matches!(err, PushError::Malformed(_)), "{err}");
 }
@@ -170,38 +124,17 @@ fn an_encrypted_push_without_an_aes_key_is_a_configuration_error() {
     let plain = build_plain_body(Format::Json, &text_message());
     let encrypt = crypt().encrypt(&plain, RANDOM);
     let body = wrap_encrypted(Format::Json, Mode::Safe, &plain, "gh_1", &encrypt);
-    let secrets = PushSecrets {
-        token: TOKEN,
-        crypt: None,
-    };
-    let err = open_push(
-        &secrets,
-        &Signed::encrypted(NOW, &encrypt).query(),
-        body.as_bytes(),
-        NOW,
-        0,
-    )
-    .unwrap_err();
+    let secrets = PushSecrets { token: TOKEN, crypt: None };
+    let err = open_push(&secrets, &Signed::encrypted(NOW, &encrypt).query(), body.as_bytes(), NOW, 0).unwrap_err();
     assert_eq!(err, PushError::NotConfigured);
     assert_eq!(err.status(), 500);
 }
 
 #[test]
 fn an_empty_token_never_verifies() {
-    let secrets = PushSecrets {
-        token: "",
-        crypt: None,
-    };
-    let query = PushQuery {
-        signature: Some(""),
-        timestamp: Some(""),
-        nonce: Some(""),
-        ..PushQuery::default()
-    };
-    assert_eq!(
-        open_push(&secrets, &query, b"{}", NOW, 0),
-        Err(PushError::NotConfigured)
-    );
+    let secrets = PushSecrets { token: "", crypt: None };
+    let query = PushQuery { signature: Some(""), timestamp: Some(""), nonce: Some(""), ..PushQuery::default() };
+    assert_eq!(open_push(&secrets, &query, b"{}", NOW, 0), Err(PushError::NotConfigured));
 }
 
 #[test]
@@ -210,14 +143,7 @@ fn a_push_encrypted_for_another_app_is_refused() {
     let plain = build_plain_body(Format::Xml, &text_message());
     let encrypt = other.encrypt(&plain, RANDOM);
     let body = wrap_encrypted(Format::Xml, Mode::Safe, &plain, "gh_1", &encrypt);
-    let err = open_push(
-        &secrets(&crypt()),
-        &Signed::encrypted(NOW, &encrypt).query(),
-        body.as_bytes(),
-        NOW,
-        0,
-    )
-    .unwrap_err();
+    let err = open_push(&secrets(&crypt()), &Signed::encrypted(NOW, &encrypt).query(), body.as_bytes(), NOW, 0).unwrap_err();
     assert_eq!(err, PushError::Crypto(CryptoError::AppIdMismatch));
     assert_eq!((err.status(), err.code()), (400, "appid_mismatch"));
     assert!(!err.to_string().contains(APPID));
@@ -235,32 +161,15 @@ fn encrypt_type_aes_without_an_encrypt_field_is_malformed() {
 #[test]
 fn a_doctype_body_is_malformed_even_when_signed() {
     let body = "<!DOCTYPE xml [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;\">]><xml><ToUserName>&b;</ToUserName></xml>";
-    let err = open_push(
-        &secrets(&crypt()),
-        &Signed::plain(NOW).query(),
-        body.as_bytes(),
-        NOW,
-        0,
-    )
-    .unwrap_err();
-    assert!(
-        matches!(&err, PushError::Malformed(why) if why.contains("DOCTYPE")),
-        "{err}"
-    );
+    let err = open_push(&secrets(&crypt()), &Signed::plain(NOW).query(), body.as_bytes(), NOW, 0).unwrap_err();
+    assert!(matches!(&err, PushError::Malformed(why) if why.contains("DOCTYPE")), "{err}");
     assert_eq!(err.status(), 400);
 }
 
 #[test]
 fn a_body_that_is_neither_xml_nor_json_is_malformed() {
     for body in [&b""[..], b"success", b"[1,2]", b"\xff\xfe<"] {
-        let err = open_push(
-            &secrets(&crypt()),
-            &Signed::plain(NOW).query(),
-            body,
-            NOW,
-            0,
-        )
-        .unwrap_err();
+        let err = open_push(&secrets(&crypt()), &Signed::plain(NOW).query(), body, NOW, 0).unwrap_err();
         assert!(matches!(err, PushError::Malformed(_)), "{err}");
     }
 }
@@ -273,8 +182,5 @@ fn the_url_check_returns_the_echostr_only_when_signed() {
     assert_eq!(verify_echo(TOKEN, &query), Ok("4815162342"));
     assert_eq!(verify_echo("other", &query), Err(PushError::BadSignature));
     query.echostr = None;
-    assert_eq!(
-        verify_echo(TOKEN, &query),
-        Err(PushError::MissingParameter("echostr"))
-    );
+    assert_eq!(verify_echo(TOKEN, &query), Err(PushError::MissingParameter("echostr")));
 }

@@ -1,0 +1,216 @@
+//! `/api/*` for the mini program: login (`wx.login` code → `jscode2session` → our session
+//! token), the session extractor every other route uses, open-data decryption and
+//! verification, phone numbers, logout.
+
+use crate::login::open_data::{check_watermark, decrypt_open_data, WatermarkError};
+use crate::login::session::{SessionRecord, SessionToken, WxCode, NONCE_LEN};
+use crate::login::signature::{raw_data_signature, session_signature};
+use crate::shared::config::AppConfig;
+use crate::shared::crypto::hex_eq;
+use crate::shared::errcode::Api;
+use crate::shared::error::{ApiError, ApiResult};
+use crate::shared::fields::bounded_str;
+use crate::shared::http::{header, json, json_body, no_content, query, random_bytes, Ctx};
+use crate::shared::wechat;
+use crate::token;
+use crate::token::read::KV_BINDING;
+use serde_json::{json, Value};
+use worker::{console_log, kv::KvStore, Method, Request, Response};
+
+pub const APPID_HEADER: &str = "X-WeChat-AppId";
+
+/// A logged-in session, as every `/api` route sees it.
+pub struct Session {
+    pub token: SessionToken,
+    pub record: SessionRecord,
+    pub app: AppConfig,
+}
+
+impl Session {
+    /// The user's session_key. A record that does not open (tampered with, or sealed in the
+    /// old pre-AEAD format) is an ended session: the user logs in again.
+    pub fn session_key(&self) -> ApiResult<String> {
+        let aad = SessionRecord::seal_aad(&self.record.appid, &self.record.openid);
+        self.token.open(&self.record.sealed_session_key, &aad).ok_or_else(session_ended)
+    }
+}
+
+fn session_ended() -> ApiError {
+    ApiError::unauthorized("session_expired", "the session has expired or was ended: log in again")
+}
+
+fn kv(ctx: &Ctx) -> ApiResult<KvStore> {
+    ctx.env.kv(KV_BINDING).map_err(|_| ApiError::config(KV_BINDING, "is not bound (a KV namespace)"))
+}
+
+fn request_app(ctx: &Ctx, req: &Request) -> ApiResult<AppConfig> {
+    ctx.config.app(header(req, APPID_HEADER).as_deref())
+}
+
+/// The session extractor: missing, malformed, unknown or expired token → 401 with a code the
+/// client can act on; a session of another app → 401 `wrong_app`.
+pub async fn session(ctx: &Ctx, req: &Request) -> ApiResult<Session> {
+    let token = SessionToken::from_authorization(header(req, "Authorization").as_deref())?;
+    let app = request_app(ctx, req)?;
+    let stored = kv(ctx)?
+        .get(&token.storage_key())
+        .json::<SessionRecord>()
+        .await
+        .map_err(|_| ApiError::unavailable("the session store is unavailable; retry shortly"))?;
+    let record = stored.ok_or_else(session_ended)?;
+    if record.expires_at <= ctx.now {
+        return Err(session_ended());
+    }
+    if record.appid != app.appid {
+        return Err(ApiError::unauthorized("wrong_app", "this session belongs to another app: log in to this one"));
+    }
+    Ok(Session { token, record, app })
+}
+
+/// `POST /api/login` `{"code"}` → `{"token", "openid", "unionid"?, "expires_in"}`.
+pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
+    let body = json_body(req, 4096).await?;
+    let code = WxCode::parse(body.get("code"))?;
+    let app = request_app(ctx, req)?;
+    let ttl = ctx.config.session_ttl()?;
+    let store = kv(ctx)?;
+    let params = [
+        ("appid", app.appid.as_str()),
+        ("secret", app.secret()?),
+        ("js_code", code.as_str()),
+        ("grant_type", "authorization_code"),
+    ];
+    let url = wechat::url(&ctx.config.api_base, "/sns/jscode2session", &params)?;
+    let answer = wechat::call_without_token(Api::Login, Method::Get, &url).await?;
+    let text = |name: &str| answer.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+    let (Some(openid), Some(session_key)) = (text("openid"), text("session_key")) else {
+        return Err(ApiError::upstream("WeChat's jscode2session answer lacks openid or session_key"));
+    };
+    let unionid = text("unionid");
+    let token = SessionToken::from_random(random_bytes::<32>()?);
+    let record = SessionRecord {
+        appid: app.appid.clone(),
+        openid: openid.clone(),
+        unionid: unionid.clone(),
+        sealed_session_key: token.seal(
+            &session_key,
+            &SessionRecord::seal_aad(&app.appid, &openid),
+            random_bytes::<NONCE_LEN>()?,
+        )?,
+        created_at: ctx.now,
+        expires_at: ctx.now + ttl,
+    };
+    store
+        .put(&token.storage_key(), &record)
+        .map_err(|_| ApiError::internal("could not encode the session"))?
+        .expiration_ttl(ttl)
+        .execute()
+        .await
+        .map_err(|_| ApiError::unavailable("the session store is unavailable; retry shortly"))?;
+    console_log!("login app={} openid={openid}", app.appid);
+    let mut out = json!({ "token": token.reveal(), "openid": openid, "expires_in": ttl });
+    if let Some(u) = unionid {
+        out["unionid"] = json!(u);
+    }
+    json(200, &out)
+}
+
+/// `GET /api/me` → `{"openid", "unionid"?, "expires_at"}`; with `?check=1` also asks WeChat
+/// (`wxa/checksession`) whether it still accepts the session's key.
+pub async fn me(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
+    let s = session(ctx, req).await?;
+    let mut out = json!({ "openid": s.record.openid, "expires_at": s.record.expires_at });
+    if let Some(u) = &s.record.unionid {
+        out["unionid"] = json!(u);
+    }
+    if matches!(query(req, "check").as_deref(), Some("1" | "true")) {
+        let signature = session_signature(&s.session_key()?, "");
+        let params = [("openid", s.record.openid.as_str()), ("signature", signature.as_str()), ("sig_method", "hmac_sha256")];
+        let valid =
+            match token::call::call_json(ctx, &s.app.appid, Api::CheckSession, Method::Get, "/wxa/checksession", &params, None)
+                .await
+            {
+                Ok(_) => true,
+                Err(e) if e.wechat_errcode == Some(87009) => false,
+                Err(e) => return Err(e),
+            };
+        out["session_key_valid"] = json!(valid);
+    }
+    json(200, &out)
+}
+
+/// `POST /api/logout` → 204; the token stops working at once.
+pub async fn logout(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
+    let s = session(ctx, req).await?;
+    kv(ctx)?
+        .delete(&s.token.storage_key())
+        .await
+        .map_err(|_| ApiError::unavailable("the session store is unavailable; retry shortly"))?;
+    no_content()
+}
+
+/// `POST /api/user/decrypt` `{"encryptedData", "iv"}` → the decrypted JSON, watermark checked.
+pub async fn decrypt(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
+    let s = session(ctx, req).await?;
+    let body = json_body(req, 64 * 1024).await?;
+    let data = bounded_str(&body, "encryptedData", 60 * 1024)?;
+    let iv = bounded_str(&body, "iv", 64)?;
+    let plain = decrypt_open_data(&s.session_key()?, iv, data).map_err(|e| {
+        ApiError::bad_request(
+            "decrypt_failed",
+            format!("the data could not be decrypted ({e}); the session key may have changed since: call wx.login, log in again and retry"),
+        )
+    })?;
+    let value = check_watermark(&plain, &s.app.appid).map_err(|e| match e {
+        WatermarkError::Mismatch => ApiError::bad_request("watermark_mismatch", "the data was issued for another app id"),
+        other => ApiError::bad_request("decrypt_failed", format!("{other}: log in again and retry")),
+    })?;
+    json(200, &value)
+}
+
+/// `POST /api/user/verify` `{"rawData", "signature"}`: sha1(rawData + session_key) → 204 or 401.
+pub async fn verify(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
+    let s = session(ctx, req).await?;
+    let body = json_body(req, 64 * 1024).await?;
+    let raw = bounded_str(&body, "rawData", 60 * 1024)?;
+    let signature = bounded_str(&body, "signature", 64)?;
+    if !hex_eq(&raw_data_signature(raw, &s.session_key()?), signature) {
+        return Err(ApiError::unauthorized("signature_mismatch", "rawData does not match its signature for this session"));
+    }
+    no_content()
+}
+
+/// `POST /api/phone` `{"code"}` (from a getPhoneNumber button) →
+/// `{"phoneNumber", "purePhoneNumber", "countryCode"}`.
+pub async fn phone(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
+    let s = session(ctx, req).await?;
+    let body = json_body(req, 4096).await?;
+    let code = WxCode::parse(body.get("code"))?;
+    let call_body = json!({ "code": code.as_str() });
+    let answer = token::call::call_json(
+        ctx,
+        &s.app.appid,
+        Api::Phone,
+        Method::Post,
+        "/wxa/business/getuserphonenumber",
+        &[],
+        Some(&call_body),
+    )
+    .await?;
+    let info = answer
+        .get("phone_info")
+        .filter(|v| v.is_object())
+        .ok_or_else(|| ApiError::upstream("WeChat's answer lacks phone_info"))?;
+    if info.pointer("/watermark/appid").and_then(Value::as_str) != Some(s.app.appid.as_str()) {
+        return Err(ApiError::upstream("the phone number's watermark names another app id"));
+    }
+    let text = |name: &str| match info.get(name) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()), // countryCode is documented as a string, shown as a number
+        _ => None,
+    };
+    let (Some(phone), Some(pure), Some(country)) = (text("phoneNumber"), text("purePhoneNumber"), text("countryCode")) else {
+        return Err(ApiError::upstream("WeChat's phone_info lacks a field"));
+    };
+    json(200, &json!({ "phoneNumber": phone, "purePhoneNumber": pure, "countryCode": country }))
+}

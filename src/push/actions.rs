@@ -1,0 +1,75 @@
+//! The slow work of a push, run by the push ledger after the claim: customer-service sends
+//! through the token helper, and forwarding to the business webhook.
+
+use crate::push::rules::{forward_signature, Action};
+use crate::shared::errcode::Api;
+use crate::shared::error::Retry;
+use crate::shared::http::{now, Ctx};
+use crate::shared::wechat::TIMEOUT_MS;
+use crate::token;
+use futures_util::future::{select, Either};
+use std::time::Duration;
+use worker::{console_log, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+
+pub enum ActionOutcome {
+    Done,
+    /// Worth another attempt later (WeChat busy, 5xx, the webhook down).
+    Retry(String),
+    /// Not worth retrying (outside the service window, quota used, a bad openid, an
+    /// unknown outcome after a timeout — a retry could send twice).
+    Failed(String),
+}
+
+pub async fn run_action(env: &Env, appid: &str, action: &Action) -> ActionOutcome {
+    match action {
+        Action::CustomSend { body } => {
+            let ctx = Ctx::new(env.clone());
+            let path = "/cgi-bin/message/custom/send";
+            match token::call::call_json(&ctx, appid, Api::Messages, Method::Post, path, &[], Some(body)).await {
+                Ok(_) => {
+                    console_log!("custom/send to {} done (app {appid})", body["touser"].as_str().unwrap_or("?"));
+                    ActionOutcome::Done
+                }
+                Err(e) => match e.retry {
+                    Retry::Safe => ActionOutcome::Retry(e.message),
+                    // After a timeout the send may have gone through: retrying could send twice.
+                    Retry::Uncertain | Retry::Never => ActionOutcome::Failed(e.to_string()),
+                },
+            }
+        }
+        Action::Forward { payload } => forward(env, appid, payload).await,
+    }
+}
+
+async fn forward(env: &Env, appid: &str, payload: &str) -> ActionOutcome {
+    let config = crate::shared::http::config_from_env(env);
+    let (url, secret) = match config.business_webhook() {
+        Ok(Some(target)) => target,
+        Ok(None) => return ActionOutcome::Failed("BUSINESS_WEBHOOK_URL is no longer set".into()),
+        Err(e) => return ActionOutcome::Failed(e.message),
+    };
+    let timestamp = now();
+    let headers = Headers::new();
+    let _ = headers.set("Content-Type", "application/json; charset=utf-8");
+    let _ = headers.set("X-WeChat-AppId", appid);
+    let _ = headers.set("X-WechatEdge-Timestamp", &timestamp.to_string());
+    let _ = headers.set("X-WechatEdge-Signature", &forward_signature(&secret, timestamp, payload));
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_headers(headers).with_body(Some(payload.into()));
+    let request = match Request::new_with_init(&url, &init) {
+        Ok(r) => r,
+        Err(_) => return ActionOutcome::Failed("BUSINESS_WEBHOOK_URL is not a valid URL".into()),
+    };
+    let fetch = Fetch::Request(request);
+    let answered = match select(Box::pin(fetch.send()), Box::pin(Delay::from(Duration::from_millis(TIMEOUT_MS)))).await {
+        Either::Left((result, _)) => Some(result.map(|resp| resp.status_code())),
+        Either::Right(_) => None,
+    };
+    match answered {
+        Some(Ok(status)) if (200..300).contains(&status) => ActionOutcome::Done,
+        Some(Ok(status)) => ActionOutcome::Retry(format!("the business webhook answered HTTP {status}")),
+        Some(Err(e)) => ActionOutcome::Retry(format!("the business webhook could not be reached ({e})")),
+        // Receivers dedupe by MsgId (in the payload), so a retry after a timeout is safe here.
+        None => ActionOutcome::Retry(format!("the business webhook did not answer within {TIMEOUT_MS} ms")),
+    }
+}

@@ -1,0 +1,120 @@
+//! `/wechat/push` and `/wechat/push/<appid>`: WeChat's message push (the customer-service
+//! webhook). GET is the URL check; POST is verified, decrypted and parsed by the pure
+//! pipeline, claimed once in the push ledger, and answered at once with the passive reply.
+
+use crate::push::ledger::{self, shard_name, Claim};
+use crate::push::msg_crypt::MsgCrypt;
+use crate::push::rules::{plan, render, ReplyCrypto, Rules};
+use crate::push::{open_push, parse_query, verify_echo, PushError, PushQuery, PushSecrets};
+use crate::shared::error::{ApiError, ApiResult};
+use crate::shared::http::{body_bytes, random_bytes, Ctx};
+use crate::shared::objects;
+use std::cell::RefCell;
+use std::rc::Rc;
+use worker::{console_log, Request, Response};
+
+/// WeChat's pushes are small; anything larger is refused before it is read.
+pub const MAX_BODY: usize = 64 * 1024;
+
+fn push_error(e: PushError, aes_var: &str) -> ApiError {
+    match e {
+        PushError::NotConfigured => ApiError::config(aes_var, "is not set, but the push is encrypted (compatible or safe mode)"),
+        // Nothing useful to an attacker: no hint which check failed.
+        e if e.status() == 401 => ApiError::unauthorized(e.code(), "the push signature or timestamp is not valid"),
+        e => ApiError::new(e.status(), e.code(), e.to_string()),
+    }
+}
+
+thread_local! {
+    /// The isolate's ciphers, AES key already expanded, by app id and EncodingAESKey: built on
+    /// an app's first push and reused until the isolate goes (or the key changes).
+    static CRYPTS: RefCell<Vec<(String, String, Rc<MsgCrypt>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The cipher of `appid` with `key`, from the isolate's cache (at most 16 apps are kept).
+fn cached_crypt(appid: &str, key: &str) -> Option<Rc<MsgCrypt>> {
+    CRYPTS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((_, _, crypt)) = cache.iter().find(|(a, k, _)| a == appid && k == key) {
+            return Some(crypt.clone());
+        }
+        let crypt = Rc::new(MsgCrypt::new(key, appid).ok()?);
+        if cache.len() >= 16 {
+            cache.remove(0);
+        }
+        cache.push((appid.to_owned(), key.to_owned(), crypt.clone()));
+        Some(crypt)
+    })
+}
+
+fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    parse_query(crate::shared::urls::raw_query(&req.inner().url()))
+}
+
+/// GET: the URL check. Answers exactly `echostr` when the signature is right.
+pub async fn verify_url(ctx: &Ctx, req: &Request, appid: Option<&str>) -> ApiResult<Response> {
+    let app = ctx.config.app(appid)?;
+    let token = app.push_token()?;
+    let pairs = query_pairs(req);
+    let query = PushQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let echostr = verify_echo(token, &query).map_err(|e| push_error(e, &app.aes_key_var()))?;
+    let mut resp = Response::ok(echostr).map_err(|_| ApiError::internal("could not build a response"))?;
+    let _ = resp.headers_mut().set("Content-Type", "text/plain; charset=utf-8");
+    Ok(resp)
+}
+
+/// POST: one message. The passive reply is computed here; slow work is left to the ledger.
+pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiResult<Response> {
+    let app = ctx.config.app(appid)?;
+    let token = app.push_token()?;
+    let crypt = match app.aes_key() {
+        None => None,
+        Some(key) => Some(
+            cached_crypt(&app.appid, key)
+                .ok_or_else(|| ApiError::config(&app.aes_key_var(), "is not a valid EncodingAESKey (43 letters and digits)"))?,
+        ),
+    };
+    let window = ctx.config.push_window()?;
+    let rules = Rules::for_app(&ctx.config, &app)?;
+    let body = body_bytes(req, MAX_BODY).await?;
+    let pairs = query_pairs(req);
+    let query = PushQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let secrets = PushSecrets { token, crypt: crypt.as_deref() };
+    let incoming = open_push(&secrets, &query, &body, ctx.now, window).map_err(|e| push_error(e, &app.aes_key_var()))?;
+    let msg = &incoming.message;
+    let plan = plan(&rules, msg);
+    let key = msg.dedupe_key();
+
+    // Claimed before any side effect; the ledger runs the actions only for the first claim.
+    // A plan without side effects needs no claim: its passive reply is the same every time.
+    let first = if plan.actions.is_empty() {
+        None
+    } else {
+        let claim = Claim { appid: app.appid.clone(), key: key.clone(), actions: plan.actions.clone() };
+        let answer = objects::call(&ctx.env, ledger::BINDING, &shard_name(&app.appid, &key), &claim).await?;
+        Some(answer.first)
+    };
+
+    let nonce = random_bytes::<4>().map(|b| u32::from_be_bytes(b).to_string())?;
+    let crypto = match &crypt {
+        Some(c) => Some(ReplyCrypto { crypt: c, token, nonce: &nonce, random16: random_bytes::<16>()? }),
+        None => None,
+    };
+    let (reply, content_type) = render(&plan.passive, incoming.format, incoming.mode, msg, ctx.now, crypto);
+    // A push without side effects is fully described by its answer; logging each one costs
+    // more than the rest of the answer under `wrangler dev` (LOG_EVERY_PUSH=true turns it on).
+    if first.is_some() || ctx.config.log_every_push().unwrap_or(true) {
+        console_log!(
+            "push app={} type={} event={} key={key} first={} reply={:?} actions={}",
+            app.appid,
+            msg.msg_type,
+            msg.event.as_deref().unwrap_or("-"),
+            first.map_or("-", |f| if f { "yes" } else { "no (redelivery)" }),
+            plan.passive,
+            if first == Some(true) { plan.actions.len() } else { 0 }
+        );
+    }
+    let mut resp = Response::ok(reply).map_err(|_| ApiError::internal("could not build a response"))?;
+    let _ = resp.headers_mut().set("Content-Type", content_type);
+    Ok(resp)
+}

@@ -1,0 +1,146 @@
+//! What to do with a verified push: the passive reply computed in the request, and the slow
+//! actions (customer-service sends, forwarding) that run after the response. Pure and
+//! deterministic, so a redelivery of the same message gets the same passive reply.
+
+use crate::push::msg_crypt::MsgCrypt;
+use crate::push::{encrypt_reply, text_reply, transfer_reply, Format, Mode, PushMessage};
+pub use crate::shared::config::KeywordRule;
+use crate::shared::config::{AppConfig, AppType, Config};
+use crate::shared::error::ApiResult;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+impl KeywordRule {
+    fn matches(&self, content: &str) -> bool {
+        let (content, pattern) = (content.trim(), self.pattern.trim());
+        !pattern.is_empty() && if self.exact { content == pattern } else { content.contains(pattern) }
+    }
+}
+
+/// The rules, from `CS_GREETING`, `CS_TRANSFER`, `CS_KEYWORDS`, `BUSINESS_WEBHOOK_URL`.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub app_type: AppType,
+    /// Empty disables the greeting.
+    pub greeting: String,
+    pub transfer: bool,
+    pub keywords: Vec<KeywordRule>,
+    pub forward: bool,
+}
+
+impl Rules {
+    /// The rules applied to `app`'s pushes, from the configuration.
+    pub fn for_app(config: &Config, app: &AppConfig) -> ApiResult<Rules> {
+        Ok(Rules {
+            app_type: app.app_type,
+            greeting: config.cs_greeting.clone(),
+            transfer: config.cs_transfer()?,
+            keywords: config.cs_keywords()?,
+            forward: config.business_webhook()?.is_some(),
+        })
+    }
+}
+
+/// The passive reply, answered within the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Passive {
+    Success,
+    Transfer,
+    /// An official account's passive text reply.
+    Text(String),
+}
+
+/// Slow work, done after the response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    /// `cgi-bin/message/custom/send` with this body.
+    CustomSend { body: Value },
+    /// POST the message's JSON to the business webhook.
+    Forward { payload: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub passive: Passive,
+    pub actions: Vec<Action>,
+}
+
+fn custom_text(to: &str, content: &str) -> Action {
+    Action::CustomSend { body: json!({ "touser": to, "msgtype": "text", "text": { "content": content } }) }
+}
+
+/// Decides the reply and the actions for one message.
+pub fn plan(rules: &Rules, msg: &PushMessage) -> Plan {
+    let user = msg.from_user_name.as_str();
+    let oa = rules.app_type == AppType::OfficialAccount;
+    let mut actions = Vec::new();
+    let keyword =
+        msg.content.as_deref().filter(|_| msg.msg_type == "text").and_then(|c| rules.keywords.iter().find(|k| k.matches(c)));
+    let passive = match (msg.msg_type.as_str(), msg.event.as_deref()) {
+        ("text", _) if keyword.is_some() => match keyword {
+            Some(k) if oa => Passive::Text(k.reply.clone()),
+            Some(k) => {
+                actions.push(custom_text(user, &k.reply));
+                Passive::Success
+            }
+            None => Passive::Success,
+        },
+        ("text" | "image" | "miniprogrampage", _) if rules.transfer && !oa => Passive::Transfer,
+        ("event", Some("user_enter_tempsession")) if !rules.greeting.is_empty() => {
+            actions.push(custom_text(user, &rules.greeting));
+            Passive::Success
+        }
+        ("event", Some("subscribe")) if oa && !rules.greeting.is_empty() => Passive::Text(rules.greeting.clone()),
+        _ => Passive::Success,
+    };
+    if rules.forward {
+        actions.push(Action::Forward { payload: msg.to_json() });
+    }
+    Plan { passive, actions }
+}
+
+/// Everything needed to encrypt a reply in compatible or safe mode.
+pub struct ReplyCrypto<'a> {
+    pub crypt: &'a MsgCrypt,
+    pub token: &'a str,
+    pub nonce: &'a str,
+    pub random16: [u8; 16],
+}
+
+/// The reply body and its Content-Type, in the push's own format; encrypted when the push was.
+pub fn render(
+    passive: &Passive,
+    format: Format,
+    mode: Mode,
+    msg: &PushMessage,
+    now: u64,
+    crypto: Option<ReplyCrypto>,
+) -> (String, &'static str) {
+    let (to, from) = (msg.from_user_name.as_str(), msg.to_user_name.as_str());
+    let plain = match passive {
+        // `success` needs no encryption in any mode.
+        Passive::Success => return ("success".to_owned(), "text/plain; charset=utf-8"),
+        Passive::Transfer => transfer_reply(format, to, from, now),
+        Passive::Text(content) => text_reply(format, to, from, now, content),
+    };
+    match (mode, crypto) {
+        (Mode::Plain, _) | (_, None) => (plain, format.content_type()),
+        (_, Some(c)) => (encrypt_reply(format, c.crypt, c.token, &plain, now, c.nonce, c.random16), format.content_type()),
+    }
+}
+
+/// The signature header of a forwarded message: `sha256=` + hex(HMAC-SHA256(secret,
+/// timestamp + "." + body)), so the receiver can check origin and freshness.
+pub fn forward_signature(secret: &str, timestamp: u64, body: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,119 @@
+//! The route table: every path the Worker answers, with its method, written once. The router
+//! dispatches on the [`Route`] it finds, and a 405's `Allow` list is read from the same table.
+
+/// Everything the Worker answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    OpenApi,
+    Login,
+    Me,
+    Logout,
+    UserDecrypt,
+    UserVerify,
+    Phone,
+    ApiQrcode,
+    InternalQrcode,
+    InternalLink,
+    OaQrcode,
+    CustomMessage,
+    Typing,
+    SubscribeMessage,
+    MediaUpload,
+    Templates,
+    Analytics,
+    SecurityText,
+    PushUrlCheck,
+    Push,
+    Token,
+    TokenRefresh,
+    TokenStatus,
+}
+
+/// One path segment of a route: a fixed word, or a parameter the handler receives.
+#[derive(Debug, Clone, Copy)]
+enum Seg {
+    Lit(&'static str),
+    Param,
+}
+
+use Seg::{Lit, Param};
+
+const TABLE: &[(&str, &[Seg], Route)] = &[
+    ("GET", &[Lit("health")], Route::Health),
+    ("GET", &[Lit("openapi.yaml")], Route::OpenApi),
+    ("POST", &[Lit("api"), Lit("login")], Route::Login),
+    ("GET", &[Lit("api"), Lit("me")], Route::Me),
+    ("POST", &[Lit("api"), Lit("logout")], Route::Logout),
+    ("POST", &[Lit("api"), Lit("user"), Lit("decrypt")], Route::UserDecrypt),
+    ("POST", &[Lit("api"), Lit("user"), Lit("verify")], Route::UserVerify),
+    ("POST", &[Lit("api"), Lit("phone")], Route::Phone),
+    ("POST", &[Lit("api"), Lit("qrcode")], Route::ApiQrcode),
+    ("POST", &[Lit("internal"), Lit("qrcode"), Param], Route::InternalQrcode),
+    ("POST", &[Lit("internal"), Lit("links"), Param], Route::InternalLink),
+    ("POST", &[Lit("internal"), Lit("oa"), Lit("qrcode")], Route::OaQrcode),
+    ("POST", &[Lit("internal"), Lit("messages"), Lit("custom")], Route::CustomMessage),
+    ("POST", &[Lit("internal"), Lit("messages"), Lit("typing")], Route::Typing),
+    ("POST", &[Lit("internal"), Lit("messages"), Lit("subscribe")], Route::SubscribeMessage),
+    ("POST", &[Lit("internal"), Lit("media"), Lit("upload")], Route::MediaUpload),
+    ("GET", &[Lit("internal"), Lit("templates")], Route::Templates),
+    ("POST", &[Lit("internal"), Lit("analytics"), Param], Route::Analytics),
+    ("POST", &[Lit("internal"), Lit("security"), Lit("text")], Route::SecurityText),
+    ("GET", &[Lit("wechat"), Lit("push")], Route::PushUrlCheck),
+    ("GET", &[Lit("wechat"), Lit("push"), Param], Route::PushUrlCheck),
+    ("POST", &[Lit("wechat"), Lit("push")], Route::Push),
+    ("POST", &[Lit("wechat"), Lit("push"), Param], Route::Push),
+    ("GET", &[Lit("internal"), Lit("token")], Route::Token),
+    ("POST", &[Lit("internal"), Lit("token"), Lit("refresh")], Route::TokenRefresh),
+    ("GET", &[Lit("internal"), Lit("token"), Lit("status")], Route::TokenStatus),
+];
+
+/// What the table says of a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Found<'a> {
+    /// The route, with the path's parameters in order.
+    Route(Route, Vec<&'a str>),
+    /// The path exists with other methods: a 405 with this `Allow`.
+    MethodNotAllowed(String),
+    NotFound,
+}
+
+fn matches<'a>(pattern: &[Seg], segments: &[&'a str]) -> Option<Vec<&'a str>> {
+    if pattern.len() != segments.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (seg, actual) in pattern.iter().zip(segments) {
+        match seg {
+            Lit(word) if word == actual => {}
+            Lit(_) => return None,
+            Param if actual.is_empty() => return None,
+            Param => params.push(*actual),
+        }
+    }
+    Some(params)
+}
+
+/// Looks up `method` (upper case, as sent) and `path`.
+pub fn find<'a>(method: &str, path: &'a str) -> Found<'a> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let mut allow: Vec<&str> = Vec::new();
+    for (m, pattern, route) in TABLE {
+        if let Some(params) = matches(pattern, &segments) {
+            if *m == method {
+                return Found::Route(*route, params);
+            }
+            if !allow.contains(m) {
+                allow.push(m);
+            }
+        }
+    }
+    if allow.is_empty() {
+        Found::NotFound
+    } else {
+        Found::MethodNotAllowed(allow.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests;

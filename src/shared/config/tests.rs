@@ -1,0 +1,121 @@
+//! Tests of [`super::Config`]: defaults, per-app secrets, and errors that name the variable.
+
+use super::*;
+use std::collections::HashMap;
+
+fn config(vars: &[(&str, &str)]) -> Config {
+    let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Config::from_lookup(&|name| map.get(name).cloned())
+}
+
+#[test]
+fn defaults_are_safe_when_nothing_is_set() {
+    let c = config(&[]);
+    assert_eq!(c.api_base, DEFAULT_API_BASE);
+    assert_eq!(c.mp_base, DEFAULT_MP_BASE);
+    assert_eq!(c.token_api(), Ok(TokenApi::Stable));
+    assert_eq!(c.session_ttl(), Ok(DEFAULT_SESSION_TTL));
+    assert_eq!(c.push_window(), Ok(300));
+    assert_eq!(c.cs_transfer(), Ok(true));
+    assert_eq!(c.log_every_push(), Ok(false));
+    assert_eq!(c.cs_greeting, DEFAULT_CS_GREETING);
+}
+
+#[test]
+fn a_missing_appid_is_reported_by_name_only_when_an_app_is_needed() {
+    let c = config(&[]);
+    let err = c.app(None).unwrap_err();
+    assert_eq!(err.status, 500);
+    assert!(err.message.contains("WECHAT_APPID"), "{}", err.message);
+    assert!(c.internal_api_key().unwrap_err().message.contains("INTERNAL_API_KEY"));
+}
+
+#[test]
+fn the_default_app_takes_its_secrets_from_the_plain_names() {
+    let c = config(&[("WECHAT_APPID", "wx0000000000000001"), ("WECHAT_APP_SECRET", "s3cret")]);
+    let app = c.app(None).unwrap();
+    assert_eq!(app.appid, "wx0000000000000001");
+    assert_eq!(app.secret(), Ok("s3cret"));
+    let err = app.push_token().unwrap_err();
+    assert!(err.message.starts_with("WECHAT_PUSH_TOKEN is not set"));
+}
+
+#[test]
+fn further_apps_take_secrets_suffixed_with_their_appid() {
+    let c = config(&[
+        ("WECHAT_APPID", "wxaaaaaaaaaaaaaaaa"),
+        ("WECHAT_APPS", r#"["wxbbbbbbbbbbbbbbbb", {"appid": "wxcccccccccccccccc", "app_type": "official_account"}]"#),
+        ("WECHAT_APP_SECRET_wxbbbbbbbbbbbbbbbb", "b-secret"),
+    ]);
+    assert_eq!(c.app(Some("wxbbbbbbbbbbbbbbbb")).unwrap().secret(), Ok("b-secret"));
+    let oa = c.app(Some("wxcccccccccccccccc")).unwrap();
+    assert_eq!(oa.app_type, AppType::OfficialAccount);
+    assert!(oa.secret().unwrap_err().message.contains("WECHAT_APP_SECRET_wxcccccccccccccccc"));
+    assert_eq!(c.app_ids().len(), 3);
+}
+
+#[test]
+fn an_unknown_appid_is_not_found() {
+    let c = config(&[("WECHAT_APPID", "wxaaaaaaaaaaaaaaaa")]);
+    assert_eq!(c.app(Some("wxdddddddddddddddd")).unwrap_err().status, 404);
+}
+
+#[test]
+fn malformed_values_are_errors_that_name_the_variable() {
+    let c = config(&[
+        ("WECHAT_APPID", "wx0000000000000001"),
+        ("WECHAT_APPS", "{not json"),
+        ("SESSION_TTL_SECONDS", "a week"),
+        ("WECHAT_TOKEN_API", "fast"),
+        ("CS_TRANSFER", "maybe"),
+        ("LOG_EVERY_PUSH", "loud"),
+    ]);
+    assert!(c.session_ttl().unwrap_err().message.contains("SESSION_TTL_SECONDS"));
+    assert!(c.token_api().unwrap_err().message.contains("WECHAT_TOKEN_API"));
+    assert!(c.cs_transfer().unwrap_err().message.contains("CS_TRANSFER"));
+    assert!(c.log_every_push().unwrap_err().message.contains("LOG_EVERY_PUSH"));
+    assert!(c.app(Some("wxbbbbbbbbbbbbbbbb")).unwrap_err().message.contains("WECHAT_APPS"));
+    // The default app still works: one bad variable does not take the rest down.
+    assert!(c.app(None).is_ok());
+    assert_eq!(c.problems().len(), 5);
+}
+
+#[test]
+fn secrets_never_show_in_debug_output() {
+    let c = config(&[
+        ("WECHAT_APPID", "wx0000000000000001"),
+        ("WECHAT_APP_SECRET", "topsecretvalue"),
+        ("INTERNAL_API_KEY", "k-123456"),
+    ]);
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("topsecretvalue") && !shown.contains("k-123456"), "{shown}");
+}
+
+#[test]
+fn base_urls_lose_their_trailing_slash() {
+    let c = config(&[("WECHAT_API_BASE", "http://127.0.0.1:9000/")]);
+    assert_eq!(c.api_base, "http://127.0.0.1:9000");
+}
+
+#[test]
+fn customer_service_rules_come_from_the_cs_variables() {
+    let c = config(&[
+        ("WECHAT_APPID", "wx0000000000000001"),
+        ("CS_TRANSFER", "off"),
+        ("CS_GREETING", ""),
+        ("CS_KEYWORDS", r#"[{"match": "价格", "reply": "见价目表"}]"#),
+    ]);
+    let rules = crate::push::rules::Rules::for_app(&c, &c.app(None).unwrap()).unwrap();
+    assert!(!rules.transfer && rules.greeting.is_empty() && !rules.forward);
+    assert_eq!(rules.keywords[0].reply, "见价目表");
+}
+
+#[test]
+fn a_business_webhook_needs_its_signing_secret() {
+    let c = config(&[("WECHAT_APPID", "wx0000000000000001"), ("BUSINESS_WEBHOOK_URL", "https://example.com/hook")]);
+    assert!(c.business_webhook().unwrap_err().message.contains("BUSINESS_WEBHOOK_SECRET"));
+    let c = config(&[("BUSINESS_WEBHOOK_URL", "https://example.com/hook"), ("BUSINESS_WEBHOOK_SECRET", "k")]);
+    assert_eq!(c.business_webhook().unwrap(), Some(("https://example.com/hook".into(), "k".into())));
+    let c = config(&[("CS_KEYWORDS", "[oops")]);
+    assert!(c.problems().iter().any(|p| p.contains("CS_KEYWORDS")));
+}

@@ -1,0 +1,26 @@
+//! Unit tests of `shared/error.rs`.
+
+use super::*;
+
+#[test]
+fn the_body_has_the_contract_shape() {
+    let e = ApiError::bad_request("invalid_login_code", "call wx.login again").with_errcode(40029);
+    assert_eq!(
+        e.body(),
+        json!({"error": {"code": "invalid_login_code", "message": "call wx.login again", "wechat_errcode": 40029}})
+    );
+}
+
+#[test]
+fn wechat_errcode_is_left_out_when_wechat_said_nothing() {
+    let e = ApiError::not_found("no route for GET /nope");
+    assert!(e.body()["error"].get("wechat_errcode").is_none());
+    assert_eq!(e.status, 404);
+}
+
+#[test]
+fn a_configuration_error_names_the_variable() {
+    let e = ApiError::config("WECHAT_APP_SECRET", "is not set");
+    assert_eq!(e.status, 500);
+    assert!(e.message.starts_with("WECHAT_APP_SECRET is not set"));
+}

@@ -1,0 +1,94 @@
+//! Query strings and the URLs of WeChat calls, without the `url` crate: linking it (and its
+//! IDNA tables) into the Worker cost more wasm than everything here does, and we only ever
+//! need `application/x-www-form-urlencoded` pairs on an `http(s)://host[:port]` base.
+
+use crate::shared::error::{ApiError, ApiResult};
+
+/// An absolute URL of a WeChat call. [`WeChatUrl::path`] is what may be logged: the query
+/// carries the access_token (or the AppSecret) and never is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeChatUrl {
+    full: String,
+    path: std::ops::Range<usize>,
+}
+
+impl WeChatUrl {
+    /// `{base}{path}?{params}` where `base` is the configured `http(s)://host[:port][/prefix]`
+    /// (named `base_var` in the error when it is not one) and `path` starts with `/`.
+    pub fn build(base: &str, base_var: &str, path: &str, params: &[(&str, &str)]) -> ApiResult<WeChatUrl> {
+        let invalid = || ApiError::config(base_var, "is not a valid http(s) URL");
+        let rest = base.strip_prefix("https://").or_else(|| base.strip_prefix("http://")).ok_or_else(invalid)?;
+        let host_end = rest.find('/').unwrap_or(rest.len());
+        let (host, prefix) = rest.split_at(host_end);
+        let bad = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '@' | '\\');
+        if host.is_empty() || host.starts_with(':') || base.contains(bad) {
+            return Err(invalid());
+        }
+        if let Some((_, port)) = host.rsplit_once(':').filter(|_| !host.ends_with(']')) {
+            if port.parse::<u16>().is_err() {
+                return Err(invalid());
+            }
+        }
+        let mut full = String::with_capacity(base.len() + path.len() + 64);
+        full.push_str(base);
+        let path_start = base.len() - prefix.len();
+        full.push_str(path);
+        let path_end = full.len();
+        if !params.is_empty() {
+            full.push('?');
+            encode_pairs(&mut full, params);
+        }
+        Ok(WeChatUrl { full, path: path_start..path_end })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.full
+    }
+
+    /// The path alone (no host, no query): safe to log.
+    pub fn path(&self) -> &str {
+        &self.full[self.path.clone()]
+    }
+}
+
+/// Appends `name=value&…`, form-urlencoded: ASCII letters, digits and `*-._` stay, a space
+/// becomes `+`, every other byte of the UTF-8 is `%XX`.
+pub fn encode_pairs(out: &mut String, params: &[(&str, &str)]) {
+    for (i, (name, value)) in params.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        encode_component(out, name);
+        out.push('=');
+        encode_component(out, value);
+    }
+}
+
+fn encode_component(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in text.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(char::from(b)),
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+    }
+}
+
+/// The raw query of a request URL: what follows the first `?`, up to a `#`; empty when none.
+pub fn raw_query(url: &str) -> &str {
+    let Some((_, rest)) = url.split_once('?') else { return "" };
+    rest.split_once('#').map_or(rest, |(query, _)| query)
+}
+
+/// The first value of `name` in a raw query string, percent-decoded.
+pub fn query_value(raw: &str, name: &str) -> Option<String> {
+    crate::push::parse_query(raw).into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests;

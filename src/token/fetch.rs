@@ -1,0 +1,74 @@
+//! One call to WeChat's token endpoint (`cgi-bin/stable_token` in normal mode, or the classic
+//! `cgi-bin/token`), classified for the token object's retry policy. Only the token object
+//! calls this: it is the single writer of the app's access token.
+
+use crate::shared::config::{AppConfig, TokenApi};
+use crate::shared::errcode::{self, Api};
+use crate::shared::error::ApiError;
+use crate::shared::wechat::{send, url, Failure, Reply};
+use crate::token::policy::is_transient;
+use serde_json::{json, Value};
+use worker::Method;
+
+pub enum Attempt {
+    Token {
+        access_token: String,
+        expires_in: u64,
+    },
+    /// `transient`: worth another attempt now (-1, 5xx, timeout, unreadable body).
+    Failed {
+        error: ApiError,
+        transient: bool,
+    },
+}
+
+pub async fn fetch_token(api_base: &str, app: &AppConfig, api: TokenApi) -> Attempt {
+    let secret = match app.secret() {
+        Ok(s) => s,
+        Err(error) => return Attempt::Failed { error, transient: false },
+    };
+    let reply = match api {
+        TokenApi::Stable => {
+            let body = json!({ "grant_type": "client_credential", "appid": app.appid, "secret": secret, "force_refresh": false });
+            match url(api_base, "/cgi-bin/stable_token", &[]) {
+                Ok(u) => send(Method::Post, &u, Some(&body)).await,
+                Err(error) => return Attempt::Failed { error, transient: false },
+            }
+        }
+        TokenApi::Classic => {
+            let params = [("grant_type", "client_credential"), ("appid", app.appid.as_str()), ("secret", secret)];
+            match url(api_base, "/cgi-bin/token", &params) {
+                Ok(u) => send(Method::Get, &u, None).await,
+                Err(error) => return Attempt::Failed { error, transient: false },
+            }
+        }
+    };
+    match reply {
+        Ok(Reply::Json(body)) => classify(body),
+        Ok(Reply::Binary { .. }) => Attempt::Failed { error: Failure::Malformed.into_error(), transient: true },
+        Err(f) => {
+            let transient = !matches!(f, Failure::Status(s) if s < 500);
+            Attempt::Failed { error: f.into_error(), transient }
+        }
+    }
+}
+
+fn classify(body: Value) -> Attempt {
+    let code = errcode::errcode_of(&body);
+    if code != 0 {
+        let mut error = errcode::map(Api::Token, code, &errcode::errmsg_of(&body));
+        if code == -1 {
+            error.status = 503;
+        }
+        return Attempt::Failed { error, transient: is_transient(code) };
+    }
+    let token = body.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty());
+    let expires_in = body.get("expires_in").and_then(Value::as_u64);
+    match (token, expires_in) {
+        (Some(t), Some(e)) => Attempt::Token { access_token: t.to_owned(), expires_in: e },
+        _ => Attempt::Failed {
+            error: ApiError::upstream("WeChat's token answer lacks access_token or expires_in"),
+            transient: true,
+        },
+    }
+}
