@@ -9,7 +9,7 @@ use common::push::*;
 use common::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
-use wechat_edge::push::{Format, Mode};
+use wechat_sim::wire::{Format, Mode};
 
 /// Builds a request to one of our routes from (app, session token, openid).
 type Call = Box<dyn Fn(&TestApp, &str, &str) -> reqwest::RequestBuilder>;
@@ -24,7 +24,9 @@ fn cases() -> Vec<Case> {
     vec![
         Case {
             wechat: "/wxa/business/getuserphonenumber",
-            call: Box::new(|app, token, _| app.client.post(app.url("/api/phone")).bearer_auth(token).json(&json!({ "code": "phone-code-x" }))),
+            call: Box::new(|app, token, _| {
+                app.client.post(app.url("/api/phone")).bearer_auth(token).json(&json!({ "code": "phone-code-x" }))
+            }),
         },
         Case {
             wechat: "/wxa/checksession",
@@ -32,7 +34,9 @@ fn cases() -> Vec<Case> {
         },
         Case {
             wechat: "/wxa/getwxacodeunlimit",
-            call: Box::new(|app, token, _| app.client.post(app.url("/api/qrcode")).bearer_auth(token).json(&json!({ "scene": "fault" }))),
+            call: Box::new(|app, token, _| {
+                app.client.post(app.url("/api/qrcode")).bearer_auth(token).json(&json!({ "scene": "fault" }))
+            }),
         },
         Case {
             wechat: "/cgi-bin/message/custom/send",
@@ -131,7 +135,14 @@ async fn a_token_superseded_during_a_burst_costs_a_bounded_number_of_refreshes()
         futures::future::join_all((0..n).map(move |i| {
             let token = token.clone();
             async move {
-                let r = app.client.post(app.url("/api/qrcode")).bearer_auth(&token).json(&json!({ "scene": format!("burst{i}") })).send().await.unwrap();
+                let r = app
+                    .client
+                    .post(app.url("/api/qrcode"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "scene": format!("burst{i}") }))
+                    .send()
+                    .await
+                    .unwrap();
                 r.status().as_u16()
             }
         }))

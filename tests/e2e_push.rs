@@ -8,8 +8,7 @@ use common::push::*;
 use common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
-use wechat_edge::crypto::MsgCrypt;
-use wechat_edge::push::{Format, Mode};
+use wechat_sim::wire::{msg_signature, push_signature, Format, Mode, PushCipher};
 
 /// A user known to the simulator, with the customer-service window open by entering the
 /// session.
@@ -39,22 +38,40 @@ async fn wait_for_sends(app: &TestApp, openid: &str, n: usize) -> Vec<Value> {
 async fn the_url_check_answers_exactly_the_echostr_and_refuses_a_bad_signature() {
     let app = spawn_app().await;
     let ts = now().to_string();
-    let sig = wechat_edge::crypto::signature::push_signature(PUSH_TOKEN, &ts, "42");
-    let r = app.client.get(app.url(&format!("/wechat/push?signature={sig}&timestamp={ts}&nonce=42&echostr=7391823012"))).send().await.unwrap();
+    let sig = push_signature(PUSH_TOKEN, &ts, "42");
+    let r = app
+        .client
+        .get(app.url(&format!("/wechat/push?signature={sig}&timestamp={ts}&nonce=42&echostr=7391823012")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.text().await.unwrap(), "7391823012", "exactly the echostr: no quotes, no newline");
 
-    let r = app.client.get(app.url(&format!("/wechat/push/{APPID_B}?signature={sig}&timestamp={ts}&nonce=42&echostr=x"))).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url(&format!("/wechat/push/{APPID_B}?signature={sig}&timestamp={ts}&nonce=42&echostr=x")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 500, "app B has no push token configured");
 
-    let r = app.client.get(app.url(&format!("/wechat/push?signature=0000&timestamp={ts}&nonce=42&echostr=7391823012"))).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url(&format!("/wechat/push?signature=0000&timestamp={ts}&nonce=42&echostr=7391823012")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 401);
     assert!(!r.text().await.unwrap().contains("7391823012"));
 }
 
 #[tokio::test]
 async fn the_official_sample_verifies_decrypts_and_is_answered_encrypted() {
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(root().join("../shared/test-vectors.json")).expect("shared/test-vectors.json")).unwrap();
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("../shared/test-vectors.json")).expect("shared/test-vectors.json"),
+    )
+    .unwrap();
     let s = &v["push_crypto_official_sample"];
     let appid = s["appid"].as_str().unwrap();
     let app = spawn_app_with(
@@ -78,7 +95,7 @@ async fn the_official_sample_verifies_decrypts_and_is_answered_encrypted() {
     let push = Push { query, body: s["post_body_xml"].as_str().unwrap().to_owned(), format: Format::Xml };
     let (status, body) = app.push_raw(&format!("/wechat/push/{appid}"), &push).await;
     assert_eq!(status, 200, "{body}");
-    let crypt = MsgCrypt::new(s["encoding_aes_key"].as_str().unwrap(), appid).unwrap();
+    let crypt = PushCipher::new(s["encoding_aes_key"].as_str().unwrap(), appid).unwrap();
     let reply = open_reply(&body, Format::Xml, &crypt, s["token"].as_str().unwrap());
     assert_eq!(reply["MsgType"], "transfer_customer_service");
     assert_eq!(reply["ToUserName"], "oyORnuP8q7ou2gfYjqLzSIWZf0rs");
@@ -161,38 +178,54 @@ async fn bad_pushes_get_the_right_4xx_and_send_nothing() {
     let openid = user_in_session(&app).await;
     let good = build(&enter_session(&openid), Format::Xml, Mode::Safe);
 
-    let tampered = Push { query: good.query.replacen("signature=", "signature=0", 1), ..build(&enter_session(&openid), Format::Xml, Mode::Safe) };
+    let tampered = Push {
+        query: good.query.replacen("signature=", "signature=0", 1),
+        ..build(&enter_session(&openid), Format::Xml, Mode::Safe)
+    };
     assert_eq!(app.push(&tampered).await.0, 401, "tampered signature");
 
-    let bad_msg_sig = Push { query: good.query.replace("msg_signature=", "msg_signature=f"), body: good.body.clone(), format: Format::Xml };
+    let bad_msg_sig =
+        Push { query: good.query.replace("msg_signature=", "msg_signature=f"), body: good.body.clone(), format: Format::Xml };
     assert_eq!(app.push(&bad_msg_sig).await.0, 401, "tampered msg_signature");
 
     let stale = build_with(&enter_session(&openid), Format::Xml, Mode::Plain, &(now() - 3600).to_string(), PUSH_TOKEN, &crypt());
     assert_eq!(app.push(&stale).await.0, 401, "stale timestamp");
 
-    let other_app = MsgCrypt::new(AES_KEY, "wx9999999999999999").unwrap();
+    let other_app = PushCipher::new(AES_KEY, "wx9999999999999999").unwrap();
     let foreign = build_with(&enter_session(&openid), Format::Json, Mode::Safe, &now().to_string(), PUSH_TOKEN, &other_app);
     let (status, body) = app.push(&foreign).await;
     assert_eq!(status, 400, "wrong app id trailer: {body}");
 
     let ts = now().to_string();
-    let doctype = "<?xml version=\"1.0\"?><!DOCTYPE xml [<!ENTITY x \"boom\">]><xml><ToUserName>&x;</ToUserName></xml>".to_owned();
-    let push = Push { query: format!("signature={}&timestamp={ts}&nonce=1", wechat_edge::crypto::signature::push_signature(PUSH_TOKEN, &ts, "1")), body: doctype, format: Format::Xml };
+    let doctype =
+        "<?xml version=\"1.0\"?><!DOCTYPE xml [<!ENTITY x \"boom\">]><xml><ToUserName>&x;</ToUserName></xml>".to_owned();
+    let push = Push {
+        query: format!("signature={}&timestamp={ts}&nonce=1", push_signature(PUSH_TOKEN, &ts, "1")),
+        body: doctype,
+        format: Format::Xml,
+    };
     assert_eq!(app.push(&push).await.0, 400, "DOCTYPE");
 
     let truncated_body = good.body.replacen("<Encrypt><![CDATA[", "<Encrypt><![CDATA[AAAA", 1);
     let encrypt_start = truncated_body.find("<![CDATA[AAAA").unwrap() + 9;
     let encrypt_end = truncated_body[encrypt_start..].find("]]>").unwrap() + encrypt_start;
     let encrypt = truncated_body[encrypt_start..encrypt_end][..40].to_owned();
-    let sig = wechat_edge::crypto::signature::msg_signature(PUSH_TOKEN, &ts, "1", &encrypt);
+    let sig = msg_signature(PUSH_TOKEN, &ts, "1", &encrypt);
     let push = Push {
-        query: format!("signature={}&timestamp={ts}&nonce=1&encrypt_type=aes&msg_signature={sig}", wechat_edge::crypto::signature::push_signature(PUSH_TOKEN, &ts, "1")),
+        query: format!(
+            "signature={}&timestamp={ts}&nonce=1&encrypt_type=aes&msg_signature={sig}",
+            push_signature(PUSH_TOKEN, &ts, "1")
+        ),
         body: format!("<xml><ToUserName><![CDATA[gh_x]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"),
         format: Format::Xml,
     };
     assert_eq!(app.push(&push).await.0, 400, "truncated ciphertext");
 
-    let huge = Push { query: good.query.clone(), body: format!("<xml><Content><![CDATA[{}]]></Content></xml>", "x".repeat(70_000)), format: Format::Xml };
+    let huge = Push {
+        query: good.query.clone(),
+        body: format!("<xml><Content><![CDATA[{}]]></Content></xml>", "x".repeat(70_000)),
+        format: Format::Xml,
+    };
     assert_eq!(app.push(&huge).await.0, 413, "oversized body");
 
     let (status, body) = app.push(&Push { query: good.query.clone(), body: "hello".into(), format: Format::Xml }).await;
@@ -224,9 +257,9 @@ async fn keywords_are_answered_by_custom_send_and_messages_are_forwarded_signed(
     let forwarded = sink.wait_for(1).await;
     let (headers, payload) = &forwarded[0];
     let v: Value = serde_json::from_str(payload).unwrap();
-    assert_eq!(v["MsgId"].as_u64(), msg.msg_id, "the MsgId survives as an exact integer");
+    assert_eq!(v["MsgId"].as_u64(), msg.msg_id(), "the MsgId survives as an exact integer");
     let ts: u64 = headers["x-wechatedge-timestamp"].parse().unwrap();
-    assert_eq!(headers["x-wechatedge-signature"], wechat_edge::cs_rules::forward_signature("forward-secret", ts, payload));
+    assert_eq!(headers["x-wechatedge-signature"], forward_signature("forward-secret", ts, payload));
     assert_eq!(headers["x-wechat-appid"], APPID);
 }
 
@@ -241,14 +274,9 @@ async fn an_official_account_answers_a_subscription_and_keywords_with_a_passive_
             .var("CS_KEYWORDS", r#"[{"match": "help", "reply": "see the menu"}]"#),
     )
     .await;
-    let crypt = MsgCrypt::new(AES_KEY, oa).unwrap();
+    let crypt = PushCipher::new(AES_KEY, oa).unwrap();
     let follower = "o_e2e_oa_follower_0000000001";
-    let subscribe = wechat_edge::push::PushMessage {
-        event: Some("subscribe".into()),
-        event_key: Some("qrscene_42".into()),
-        session_from: None,
-        ..enter_session(follower)
-    };
+    let subscribe = event(follower, "subscribe").with_text("EventKey", "qrscene_42");
     let mut push = build_with(&subscribe, Format::Xml, Mode::Safe, &now().to_string(), PUSH_TOKEN, &crypt);
     push.query.push_str(&format!("&openid={follower}"));
     let (status, body) = app.push_raw(&format!("/wechat/push/{oa}"), &push).await;

@@ -46,7 +46,9 @@ async fn user_messages_in_every_format_and_mode_are_transferred_to_customer_serv
     let app = spawn_app().await;
     for format in ["xml", "json"] {
         for mode in ["plain", "compatible", "safe"] {
-            for action in [json!({ "type": "text", "content": "你好" }), json!({ "type": "image" }), json!({ "type": "miniprogrampage" })] {
+            for action in
+                [json!({ "type": "text", "content": "你好" }), json!({ "type": "image" }), json!({ "type": "miniprogrampage" })]
+            {
                 let v = app.sim_post("/_sim/push", &push_body(&app, format, mode, action.clone())).await;
                 assert_eq!(v["outcome"], "transfer", "{format} {mode} {action}: {v}");
                 assert_eq!(v["deliveries"].as_array().unwrap().len(), 1, "answered on the first delivery");
@@ -80,7 +82,8 @@ async fn with_custom_send_slowed_to_5_s_the_push_is_answered_at_once_and_the_gre
     let (_, openid) = app.login_code(APPID, None).await;
     app.sim_fault(json!({ "path": "/cgi-bin/message/custom/send", "delay_ms": 5000 })).await;
 
-    let v = app.sim_post("/_sim/push", &push_body(&app, "xml", "safe", json!({ "type": "enter_session", "openid": openid }))).await;
+    let v =
+        app.sim_post("/_sim/push", &push_body(&app, "xml", "safe", json!({ "type": "enter_session", "openid": openid }))).await;
     assert_eq!(v["outcome"], "success", "{v}");
     let elapsed = v["deliveries"][0]["elapsed_ms"].as_u64().unwrap();
     assert!(elapsed < 1000, "answered in {elapsed} ms, not after the send");
@@ -99,7 +102,9 @@ async fn with_custom_send_slowed_to_5_s_the_push_is_answered_at_once_and_the_gre
 #[tokio::test]
 async fn tampered_pushes_are_refused_and_the_user_sees_wechats_notice() {
     let app = spawn_app().await;
-    for (mode, tamper) in [("plain", "signature"), ("safe", "msg_signature"), ("safe", "appid_trailer"), ("safe", "truncate_ciphertext")] {
+    for (mode, tamper) in
+        [("plain", "signature"), ("safe", "msg_signature"), ("safe", "appid_trailer"), ("safe", "truncate_ciphertext")]
+    {
         let (_, openid) = app.login_code(APPID, None).await;
         let mut body = push_body(&app, "xml", mode, json!({ "type": "enter_session", "openid": openid }));
         body["tamper"] = json!(tamper);

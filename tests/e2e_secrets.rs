@@ -7,7 +7,7 @@ mod common;
 use common::push::*;
 use common::*;
 use serde_json::{json, Value};
-use wechat_edge::push::{Format, Mode};
+use wechat_sim::wire::{Format, Mode};
 
 /// Collects what callers saw.
 #[derive(Default)]
@@ -51,7 +51,8 @@ async fn no_secret_shows_in_any_response_log_line_or_stored_file() {
 
     // Login, me, decrypt, verify, phone, a QR code, logout: everything a mini program does.
     let (code, openid) = app.login_code(APPID, None).await;
-    let (_, body) = seen.record(app.client.post(app.url("/api/login")).json(&json!({ "code": code })).send().await.unwrap()).await;
+    let (_, body) =
+        seen.record(app.client.post(app.url("/api/login")).json(&json!({ "code": code })).send().await.unwrap()).await;
     let token = serde_json::from_str::<Value>(&body).unwrap()["token"].as_str().unwrap().to_owned();
     seen.record(app.client.get(app.url("/api/me?check=1")).bearer_auth(&token).send().await.unwrap()).await;
     let data = app.sim_post("/_sim/open_data", &json!({ "appid": APPID, "openid": openid })).await;
@@ -62,21 +63,32 @@ async fn no_secret_shows_in_any_response_log_line_or_stored_file() {
     let verify = json!({ "rawData": data["rawData"], "signature": "0".repeat(40) });
     seen.record(app.client.post(app.url("/api/user/verify")).bearer_auth(&token).json(&verify).send().await.unwrap()).await;
     let phone = app.sim_post("/_sim/phone_code", &json!({ "appid": APPID, "openid": openid })).await;
-    seen.record(app.client.post(app.url("/api/phone")).bearer_auth(&token).json(&json!({ "code": phone["code"] })).send().await.unwrap()).await;
-    seen.record(app.client.post(app.url("/api/qrcode")).bearer_auth(&token).json(&json!({ "scene": "s=1" })).send().await.unwrap()).await;
+    seen.record(
+        app.client.post(app.url("/api/phone")).bearer_auth(&token).json(&json!({ "code": phone["code"] })).send().await.unwrap(),
+    )
+    .await;
+    seen.record(
+        app.client.post(app.url("/api/qrcode")).bearer_auth(&token).json(&json!({ "scene": "s=1" })).send().await.unwrap(),
+    )
+    .await;
     // The business's servers: a status read, a bad key, a failing refresh.
     seen.record(app.client.get(app.url("/internal/token/status")).bearer_auth(INTERNAL_KEY).send().await.unwrap()).await;
     seen.record(app.client.get(app.url("/internal/token")).bearer_auth("guess").send().await.unwrap()).await;
     // WeChat: pushes in safe mode, a good one and a tampered one.
     let push = build(&enter_session(&openid), Format::Json, Mode::Safe);
     app.push(&push).await;
-    let tampered = Push { query: push.query.replace("msg_signature=", "msg_signature=0"), body: push.body.clone(), format: Format::Json };
+    let tampered =
+        Push { query: push.query.replace("msg_signature=", "msg_signature=0"), body: push.body.clone(), format: Format::Json };
     app.push(&tampered).await;
     seen.record(app.client.post(app.url("/api/logout")).bearer_auth(&token).send().await.unwrap()).await;
 
     // The secrets of this run, as WeChat and the simulator know them.
     let user = app.sim_get(&format!("/_sim/users?appid={APPID}&openid={openid}")).await;
-    let session_key = user["session_key"].as_str().or_else(|| user["user"]["session_key"].as_str()).expect("the simulator shows the session_key").to_owned();
+    let session_key = user["session_key"]
+        .as_str()
+        .or_else(|| user["user"]["session_key"].as_str())
+        .expect("the simulator shows the session_key")
+        .to_owned();
     let tokens = app.sim_get(&format!("/_sim/tokens?appid={APPID}")).await;
     let access_token = tokens["stable"]["current"].as_str().expect("a stable token").to_owned();
     let secrets = [

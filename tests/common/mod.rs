@@ -175,7 +175,6 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     app
 }
 
-
 /// Polls a log file until a line containing `marker` appears; returns what follows it.
 fn wait_for_line(log: &Path, marker: &str, child: &mut Child) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -1,16 +1,18 @@
 //! Builds pushes exactly as WeChat signs and encrypts them, and reads passive replies, for the
-//! push tests that drive the webhook directly (the simulator's `/_sim/push` drives it too).
+//! push tests that drive the webhook directly. Everything protocol-shaped comes from the
+//! simulator's independent implementation (`wechat_sim::wire`), never from the worker's own
+//! code, so a misreading of the documents in `src/` cannot pass its own tests.
 #![allow(dead_code)]
 
 use super::{TestApp, AES_KEY, APPID, PUSH_TOKEN};
-use serde_json::Value;
-use wechat_edge::crypto::signature::{msg_signature, push_signature};
-use wechat_edge::crypto::MsgCrypt;
-use wechat_edge::push::xml::parse_document;
-use wechat_edge::push::{wrap_encrypted, Format, Mode, PushMessage};
+use serde_json::{Map, Value};
+use wechat_sim::wire::{open_reply as read_reply, seal, Format, Message, Mode, PushCipher, Sealing};
 
-pub fn crypt() -> MsgCrypt {
-    MsgCrypt::new(AES_KEY, APPID).expect("the test key is valid")
+/// The original id the test pushes are addressed to.
+pub const ORIGINAL_ID: &str = "gh_0123456789ab";
+
+pub fn crypt() -> PushCipher {
+    PushCipher::new(AES_KEY, APPID).expect("the test key is valid")
 }
 
 pub fn now() -> u64 {
@@ -19,33 +21,27 @@ pub fn now() -> u64 {
 
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+fn next() -> u64 {
+    NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+}
+
 /// A MsgId above 2^53, unique in this test run.
 pub fn msg_id() -> u64 {
-    (1u64 << 60) + (std::process::id() as u64) * 1_000_000 + NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    (1u64 << 60) + (std::process::id() as u64) * 1_000_000 + next()
 }
 
-pub fn text(from: &str, content: &str) -> PushMessage {
-    PushMessage {
-        to_user_name: "gh_0123456789ab".into(),
-        from_user_name: from.into(),
-        create_time: now(),
-        msg_type: "text".into(),
-        msg_id: Some(msg_id()),
-        content: Some(content.into()),
-        ..PushMessage::default()
-    }
+pub fn text(from: &str, content: &str) -> Message {
+    Message::text(ORIGINAL_ID, from, now(), content, msg_id())
 }
 
-pub fn enter_session(from: &str) -> PushMessage {
-    PushMessage {
-        to_user_name: "gh_0123456789ab".into(),
-        from_user_name: from.into(),
-        create_time: now() + NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
-        msg_type: "event".into(),
-        event: Some("user_enter_tempsession".into()),
-        session_from: Some("e2e".into()),
-        ..PushMessage::default()
-    }
+/// An event from `from`; each gets its own CreateTime, since events are told apart by sender
+/// and time.
+pub fn event(from: &str, event: &str) -> Message {
+    Message::event(ORIGINAL_ID, from, now() + next(), event)
+}
+
+pub fn enter_session(from: &str) -> Message {
+    event(from, "user_enter_tempsession").with_text("SessionFrom", "e2e")
 }
 
 /// A signed push request: the query string and the body.
@@ -55,32 +51,36 @@ pub struct Push {
     pub format: Format,
 }
 
-pub fn build(msg: &PushMessage, format: Format, mode: Mode) -> Push {
+pub fn build(msg: &Message, format: Format, mode: Mode) -> Push {
     build_with(msg, format, mode, &now().to_string(), PUSH_TOKEN, &crypt())
 }
 
-pub fn build_with(msg: &PushMessage, format: Format, mode: Mode, timestamp: &str, token: &str, crypt: &MsgCrypt) -> Push {
-    let plain = wechat_edge::push::build_plain_body(format, msg);
-    let nonce = "271828";
-    let mut query = format!("signature={}&timestamp={timestamp}&nonce={nonce}", push_signature(token, timestamp, nonce));
-    let body = if mode == Mode::Plain {
-        plain
-    } else {
-        let encrypt = crypt.encrypt(&plain, *b"0123456789abcdef");
-        query.push_str(&format!("&encrypt_type=aes&msg_signature={}", msg_signature(token, timestamp, nonce, &encrypt)));
-        wrap_encrypted(format, mode, &plain, &msg.to_user_name, &encrypt)
-    };
-    Push { query, body, format }
+pub fn build_with(msg: &Message, format: Format, mode: Mode, timestamp: &str, token: &str, cipher: &PushCipher) -> Push {
+    seal_body(&msg.render(format), msg.to_user_name(), format, mode, timestamp, token, cipher)
+}
+
+/// Signs (and in compatible/safe mode encrypts) a plaintext body kept byte for byte.
+pub fn seal_body(
+    plain: &str,
+    to_user_name: &str,
+    format: Format,
+    mode: Mode,
+    timestamp: &str,
+    token: &str,
+    cipher: &PushCipher,
+) -> Push {
+    let how = Sealing { format, mode, token, cipher: Some(cipher), timestamp, nonce: "271828", random16: *b"0123456789abcdef" };
+    let sealed = seal(plain, to_user_name, &how).expect("a cipher is given");
+    Push { query: sealed.query, body: sealed.body, format }
 }
 
 impl TestApp {
     /// POSTs a push to `/wechat/push` (or `path`); returns the status and the raw body.
     pub async fn push_raw(&self, path: &str, push: &Push) -> (u16, String) {
-        let content_type = if push.format == Format::Xml { "text/xml" } else { "application/json" };
         let r = self
             .client
             .post(self.url(&format!("{path}?{}", push.query)))
-            .header("Content-Type", content_type)
+            .header("Content-Type", push.format.content_type())
             .body(push.body.clone())
             .send()
             .await
@@ -94,20 +94,16 @@ impl TestApp {
 }
 
 /// A passive reply as a map of its fields, decrypted when it is an encrypted envelope (after
-/// checking its MsgSignature).
-pub fn open_reply(body: &str, format: Format, crypt: &MsgCrypt, token: &str) -> serde_json::Map<String, Value> {
-    let doc = match format {
-        Format::Xml => parse_document(body.as_bytes()).expect("an XML reply"),
-        Format::Json => serde_json::from_str(body).expect("a JSON reply"),
-    };
-    let Some(encrypt) = doc.get("Encrypt").and_then(Value::as_str) else { return doc };
-    let text = |k: &str| match doc.get(k) {
-        Some(Value::String(s)) => s.clone(),
-        Some(v) => v.to_string(),
-        None => panic!("the encrypted reply lacks {k}"),
-    };
-    let expected = msg_signature(token, &text("TimeStamp"), &text("Nonce"), encrypt);
-    assert_eq!(text("MsgSignature"), expected, "the reply's MsgSignature verifies");
-    let inner = crypt.decrypt(encrypt).expect("the reply decrypts");
-    open_reply(&inner, format, crypt, token)
+/// checking its MsgSignature); panics with the reason when WeChat could not read it.
+pub fn open_reply(body: &str, format: Format, cipher: &PushCipher, token: &str) -> Map<String, Value> {
+    read_reply(format, body, token, Some(cipher)).unwrap_or_else(|e| panic!("WeChat cannot read the reply ({e}): {body}"))
+}
+
+/// The signature header of a forwarded message, computed here from its definition (not with
+/// the worker's code): `sha256=` + hex(HMAC-SHA256(secret, timestamp + "." + body)).
+pub fn forward_signature(secret: &str, timestamp: u64, body: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }

@@ -34,111 +34,35 @@ const ROUTES: &[(&str, Verb, Handler)] = &[
     ("/sns/jscode2session", Verb::Get, login::jscode2session),
     ("/wxa/checksession", Verb::Get, login::check_session),
     // GET per the doc's example; the newer doc lists the parameters as a "payload".
-    (
-        "/wxa/resetusersessionkey",
-        Verb::Either,
-        login::reset_session_key,
-    ),
-    (
-        "/wxa/business/getuserphonenumber",
-        Verb::Post,
-        phone::get_user_phone_number,
-    ),
-    (
-        "/cgi-bin/get_api_domain_ip",
-        Verb::Get,
-        server_ip::api_domain_ip,
-    ),
+    ("/wxa/resetusersessionkey", Verb::Either, login::reset_session_key),
+    ("/wxa/business/getuserphonenumber", Verb::Post, phone::get_user_phone_number),
+    ("/cgi-bin/get_api_domain_ip", Verb::Get, server_ip::api_domain_ip),
     ("/cgi-bin/getcallbackip", Verb::Get, server_ip::callback_ip),
     ("/wxa/getwxacodeunlimit", Verb::Post, qrcode::unlimited),
     ("/wxa/getwxacode", Verb::Post, qrcode::limited),
-    (
-        "/cgi-bin/wxaapp/createwxaqrcode",
-        Verb::Post,
-        qrcode::classic,
-    ),
+    ("/cgi-bin/wxaapp/createwxaqrcode", Verb::Post, qrcode::classic),
     ("/cgi-bin/qrcode/create", Verb::Post, qrcode::create_ticket),
     // On mp.weixin.qq.com, without a token.
     ("/cgi-bin/showqrcode", Verb::Get, qrcode::show_qrcode),
     ("/wxa/generatescheme", Verb::Post, links::generate_scheme),
     ("/wxa/generate_urllink", Verb::Post, links::generate_urllink),
-    (
-        "/cgi-bin/message/custom/send",
-        Verb::Post,
-        custom_message::send,
-    ),
-    (
-        "/cgi-bin/message/custom/typing",
-        Verb::Post,
-        custom_message::typing,
-    ),
+    ("/cgi-bin/message/custom/send", Verb::Post, custom_message::send),
+    ("/cgi-bin/message/custom/typing", Verb::Post, custom_message::typing),
     ("/cgi-bin/media/upload", Verb::Post, media::upload),
-    (
-        "/cgi-bin/message/subscribe/send",
-        Verb::Post,
-        crate::subscribe::send,
-    ),
-    (
-        "/wxaapi/newtmpl/gettemplate",
-        Verb::Get,
-        crate::templates::gettemplate,
-    ),
-    (
-        "/wxa/msg_sec_check",
-        Verb::Post,
-        crate::security::msg_sec_check,
-    ),
+    ("/cgi-bin/message/subscribe/send", Verb::Post, crate::subscribe::send),
+    ("/wxaapi/newtmpl/gettemplate", Verb::Get, crate::templates::gettemplate),
+    ("/wxa/msg_sec_check", Verb::Post, crate::security::msg_sec_check),
     // The ten analytics reports (§11), one handler.
-    (
-        "/datacube/getweanalysisappiddailysummarytrend",
-        Verb::Post,
-        crate::datacube::report,
-    ),
-    (
-        "/datacube/getweanalysisappiddailyvisittrend",
-        Verb::Post,
-        crate::datacube::report,
-    ),
-    (
-        "/datacube/getweanalysisappidweeklyvisittrend",
-        Verb::Post,
-        crate::datacube::report,
-    ),
-    (
-        "/datacube/getweanalysisappidmonthlyvisittrend",
-        Verb::Post,
-        crate::datacube::report,
-    ),
-    (
-        "/datacube/getweanalysisappiddailyretaininfo",
-        Verb::Post,
-        crate::datacube::report,
-    ),
-    (
-        "/datacube/getweanalysisappidweeklyretaininfo",
-        Verb::Post,
-        crate::datacube::report,
-    ),
-    (
-        "/datacube/getweanalysisappidmonthlyretaininfo",
-        Verb::Post,
-        crate::datacube::report,
-    ),
-    (
-        "/datacube/getweanalysisappidvisitdistribution",
-        Verb::Post,
-        crate::datacube::report,
-    ),
-    (
-        "/datacube/getweanalysisappidvisitpage",
-        Verb::Post,
-        crate::datacube::report,
-    ),
-    (
-        "/datacube/getweanalysisappiduserportrait",
-        Verb::Post,
-        crate::datacube::report,
-    ),
+    ("/datacube/getweanalysisappiddailysummarytrend", Verb::Post, crate::datacube::report),
+    ("/datacube/getweanalysisappiddailyvisittrend", Verb::Post, crate::datacube::report),
+    ("/datacube/getweanalysisappidweeklyvisittrend", Verb::Post, crate::datacube::report),
+    ("/datacube/getweanalysisappidmonthlyvisittrend", Verb::Post, crate::datacube::report),
+    ("/datacube/getweanalysisappiddailyretaininfo", Verb::Post, crate::datacube::report),
+    ("/datacube/getweanalysisappidweeklyretaininfo", Verb::Post, crate::datacube::report),
+    ("/datacube/getweanalysisappidmonthlyretaininfo", Verb::Post, crate::datacube::report),
+    ("/datacube/getweanalysisappidvisitdistribution", Verb::Post, crate::datacube::report),
+    ("/datacube/getweanalysisappidvisitpage", Verb::Post, crate::datacube::report),
+    ("/datacube/getweanalysisappiduserportrait", Verb::Post, crate::datacube::report),
 ];
 
 /// Bodies larger than this are cut off (WeChat's own limits are far lower).
@@ -159,21 +83,10 @@ pub async fn handle(State(sim): State<Arc<Sim>>, request: Request) -> Response {
 
 async fn read_call(request: Request) -> Call {
     let (parts, body) = request.into_parts();
-    let query = parts
-        .uri
-        .query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
+    let query = parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
     // A body that cannot be read in full is treated as absent; the endpoint then says so.
-    let body = axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .unwrap_or_default();
-    Call {
-        method: parts.method,
-        path: parts.uri.path().to_string(),
-        query,
-        body,
-    }
+    let body = axum::body::to_bytes(body, MAX_BODY).await.unwrap_or_default();
+    Call { method: parts.method, path: parts.uri.path().to_string(), query, body }
 }
 
 fn answer(sim: &Sim, call: &Call, fault: Option<&FaultRule>) -> Reply {
@@ -200,22 +113,13 @@ fn answer(sim: &Sim, call: &Call, fault: Option<&FaultRule>) -> Reply {
 
 fn run(sim: &Sim, call: &Call) -> Reply {
     let Some((_, verb, handler)) = ROUTES.iter().find(|(path, _, _)| *path == call.path) else {
-        return Reply::page(
-            404,
-            "text/plain; charset=utf-8",
-            "wechat-sim: no such WeChat API\n",
-        );
+        return Reply::page(404, "text/plain; charset=utf-8", "wechat-sim: no such WeChat API\n");
     };
     let result = match (verb, &call.method) {
         (Verb::Get, m) if m != Method::GET => Err(WxErr(43001)),
         (Verb::Post, m) if m != Method::POST => Err(WxErr(43002)),
-        _ => catch_unwind(AssertUnwindSafe(|| handler(sim, call))).unwrap_or_else(|_| {
-            Ok(Reply::page(
-                500,
-                "text/plain; charset=utf-8",
-                "wechat-sim: handler panicked\n",
-            ))
-        }),
+        _ => catch_unwind(AssertUnwindSafe(|| handler(sim, call)))
+            .unwrap_or_else(|_| Ok(Reply::page(500, "text/plain; charset=utf-8", "wechat-sim: handler panicked\n"))),
     };
     result.unwrap_or_else(|WxErr(code)| error_reply(sim, code))
 }
@@ -227,11 +131,10 @@ fn error_reply(sim: &Sim, code: i64) -> Reply {
 
 /// What a load balancer in front of WeChat sends with a 5xx.
 fn error_page(status: u16) -> Reply {
-    let reason = StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("Error");
-    let html = format!("<html><head><title>{status} {reason}</title></head><body><center><h1>{status} {reason}</h1></center></body></html>");
+    let reason = StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
+    let html = format!(
+        "<html><head><title>{status} {reason}</title></head><body><center><h1>{status} {reason}</h1></center></body></html>"
+    );
     Reply::page(status, "text/html", html)
 }
 
@@ -241,11 +144,7 @@ fn record(sim: &Sim, call: &Call, at: i64, fault: Option<&FaultRule>, reply: &Re
         .param("appid")
         .map(str::to_string)
         .or_else(|| body_appid(call))
-        .or_else(|| {
-            call.param("access_token")
-                .and_then(|t| state.tokens.get(t))
-                .map(|r| r.appid.clone())
-        });
+        .or_else(|| call.param("access_token").and_then(|t| state.tokens.get(t)).map(|r| r.appid.clone()));
     if let Some(app) = appid.as_ref().and_then(|a| state.apps.get_mut(a)) {
         app.count_call(day_of(at), &call.path);
     }
@@ -264,10 +163,7 @@ fn record(sim: &Sim, call: &Call, at: i64, fault: Option<&FaultRule>, reply: &Re
     });
     drop(state);
     if sim.config.print_log {
-        println!(
-            "{}",
-            console_line(seq, call, appid.as_deref(), fault, reply)
-        );
+        println!("{}", console_line(seq, call, appid.as_deref(), fault, reply));
         let _ = std::io::stdout().flush();
     }
 }
@@ -279,25 +175,14 @@ fn body_appid(call: &Call) -> Option<String> {
 
 /// `#3 POST /cgi-bin/stable_token appid=wx0000000000000001 -> ok (token 92_Ab3x…)` — no secret,
 /// token or session_key ever appears in full.
-fn console_line(
-    seq: u64,
-    call: &Call,
-    appid: Option<&str>,
-    fault: Option<&FaultRule>,
-    reply: &Reply,
-) -> String {
+fn console_line(seq: u64, call: &Call, appid: Option<&str>, fault: Option<&FaultRule>, reply: &Reply) -> String {
     let outcome = match reply.errcode {
         Some(0) if reply.status == 200 => "ok".to_string(),
         Some(code) if reply.status == 200 => format!("errcode {code}"),
         Some(code) => format!("HTTP {} errcode {code}", reply.status),
         None => format!("HTTP {}", reply.status),
     };
-    let mut line = format!(
-        "#{seq} {} {} appid={} -> {outcome}",
-        call.method,
-        call.path,
-        appid.unwrap_or("-")
-    );
+    let mut line = format!("#{seq} {} {} appid={} -> {outcome}", call.method, call.path, appid.unwrap_or("-"));
     if let Some(note) = &reply.note {
         line.push_str(&format!(" ({note})"));
     }
@@ -312,23 +197,16 @@ fn console_line(
         if let Some(ct) = &rule.content_type {
             effects.push(format!("content-type {ct}"));
         }
-        line.push_str(&format!(
-            " [fault{}{}]",
-            if effects.is_empty() { "" } else { ": " },
-            effects.join(", ")
-        ));
+        line.push_str(&format!(" [fault{}{}]", if effects.is_empty() { "" } else { ": " }, effects.join(", ")));
     }
     line
 }
 
 fn into_response(reply: Reply) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let content_type = HeaderValue::from_str(&reply.content_type)
-        .unwrap_or_else(|_| HeaderValue::from_static(JSON_CONTENT_TYPE));
+    let content_type = HeaderValue::from_str(&reply.content_type).unwrap_or_else(|_| HeaderValue::from_static(JSON_CONTENT_TYPE));
     let mut response = Response::new(Body::from(reply.body));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, content_type);
+    response.headers_mut().insert(header::CONTENT_TYPE, content_type);
     response
 }

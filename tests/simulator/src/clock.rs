@@ -28,9 +28,7 @@ impl Clock {
     }
 
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Simulated unix seconds.
@@ -79,10 +77,7 @@ impl Clock {
 
 fn real_now() -> i64 {
     // A clock before 1970 is a broken machine; 0 keeps the simulator serving regardless.
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// The quota day a moment falls in (days since the epoch, Beijing time).

@@ -15,19 +15,13 @@ pub struct AppConfig {
 
 impl AppConfig {
     pub fn new(appid: &str, secret: &str) -> Self {
-        AppConfig {
-            appid: appid.to_string(),
-            secret: secret.to_string(),
-            unionid: false,
-        }
+        AppConfig { appid: appid.to_string(), secret: secret.to_string(), unionid: false }
     }
 
     /// Parses the CLI form `APPID:SECRET`.
     pub fn parse(spec: &str) -> Result<Self, String> {
         match spec.split_once(':') {
-            Some((appid, secret)) if !appid.is_empty() && !secret.is_empty() => {
-                Ok(AppConfig::new(appid, secret))
-            }
+            Some((appid, secret)) if !appid.is_empty() && !secret.is_empty() => Ok(AppConfig::new(appid, secret)),
             _ => Err(format!("--app expects APPID:SECRET, got {spec:?}")),
         }
     }
@@ -171,10 +165,7 @@ mod tests {
 
     #[test]
     fn an_app_spec_needs_both_halves() {
-        assert_eq!(
-            AppConfig::parse("wx1:s").map(|a| a.secret),
-            Ok("s".to_string())
-        );
+        assert_eq!(AppConfig::parse("wx1:s").map(|a| a.secret), Ok("s".to_string()));
         assert!(AppConfig::parse("wx1").is_err());
         assert!(AppConfig::parse(":s").is_err());
         assert!(AppConfig::parse("wx1:").is_err());
@@ -182,16 +173,8 @@ mod tests {
 
     #[test]
     fn a_token_life_inside_the_renewal_window_is_refused() {
-        let limits = Limits {
-            token_lifetime: 300,
-            ..Limits::default()
-        };
+        let limits = Limits { token_lifetime: 300, ..Limits::default() };
         assert!(limits.validate().is_err());
-        assert!(Limits {
-            token_lifetime: 400,
-            ..Limits::default()
-        }
-        .validate()
-        .is_ok());
+        assert!(Limits { token_lifetime: 400, ..Limits::default() }.validate().is_ok());
     }
 }

@@ -36,34 +36,19 @@ pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/_sim/users/block", post(users::block))
         .route("/_sim/user_action", post(users::user_action))
         .route("/_sim/open_data", post(open_data::create))
-        .route(
-            "/_sim/pages",
-            get(crate::qrcode::hooks::pages_show).post(crate::qrcode::hooks::pages_set),
-        )
-        .route(
-            "/_sim/qr_quota",
-            get(crate::qrcode::hooks::quota_show).post(crate::qrcode::hooks::quota_set),
-        )
+        .route("/_sim/pages", get(crate::qrcode::hooks::pages_show).post(crate::qrcode::hooks::pages_set))
+        .route("/_sim/qr_quota", get(crate::qrcode::hooks::quota_show).post(crate::qrcode::hooks::quota_set))
         .route("/_sim/push", post(push::push))
         .route("/_sim/push/verify", post(push::verify))
         .route("/_sim/push/log", get(push::log))
         .route("/_sim/push/log/clear", post(push::log_clear))
         .route("/_sim/media", get(crate::media::list))
         .route("/_sim/templates", post(crate::templates::set))
-        .route(
-            "/_sim/subscriptions",
-            get(crate::templates::show).post(crate::templates::grant),
-        )
-        .route(
-            "/_sim/risky_words",
-            get(crate::security::risky_words).post(crate::security::set_risky_words),
-        )
+        .route("/_sim/subscriptions", get(crate::templates::show).post(crate::templates::grant))
+        .route("/_sim/risky_words", get(crate::security::risky_words).post(crate::security::set_risky_words))
         .route("/_sim/log", get(log))
         .route("/_sim/log/clear", post(log_clear))
-        .route(
-            "/_sim/faults",
-            get(faults_list).post(faults_add).delete(faults_clear),
-        )
+        .route("/_sim/faults", get(faults_list).post(faults_add).delete(faults_clear))
         .route("/_sim/tokens", get(tokens_show))
         .route("/_sim/tokens/invalidate", post(tokens_invalidate))
         .route("/_sim/counters", get(counters))
@@ -96,17 +81,12 @@ impl IntoResponse for CtlError {
 
 /// A JSON control body; an empty body reads as `{}`.
 pub fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, CtlError> {
-    let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    };
+    let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
     serde_json::from_slice(text).map_err(|e| CtlError::bad(format!("bad JSON body: {e}")))
 }
 
 pub fn query(raw: Option<String>) -> HashMap<String, String> {
-    raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default()
+    raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
 }
 
 /// The app a control request means: the one named, or the first configured.
@@ -152,9 +132,7 @@ fn yes() -> bool {
 async fn clock_freeze(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
     let Freeze { frozen } = parse(&body)?;
     sim.clock.set_frozen(frozen);
-    Ok(Json(
-        json!({"now": sim.clock.now(), "frozen": sim.clock.is_frozen()}),
-    ))
+    Ok(Json(json!({"now": sim.clock.now(), "frozen": sim.clock.is_frozen()})))
 }
 
 #[derive(Deserialize)]
@@ -166,13 +144,9 @@ struct Advance {
 async fn clock_advance(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
     let Advance { seconds } = parse(&body)?;
     if seconds < 0 {
-        return Err(CtlError::bad(
-            "the clock only moves forward: seconds must be >= 0",
-        ));
+        return Err(CtlError::bad("the clock only moves forward: seconds must be >= 0"));
     }
-    Ok(Json(
-        json!({"now": sim.clock.advance(seconds), "frozen": sim.clock.is_frozen()}),
-    ))
+    Ok(Json(json!({"now": sim.clock.advance(seconds), "frozen": sim.clock.is_frozen()})))
 }
 
 async fn log(Shared(sim): Shared<Arc<Sim>>, RawQuery(raw): RawQuery) -> Json<Value> {
@@ -204,9 +178,7 @@ async fn faults_add(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
     let queued = rules.len();
     let mut state = sim.lock();
     state.faults.add(rules);
-    Ok(Json(
-        json!({"queued": queued, "faults": state.faults.list()}),
-    ))
+    Ok(Json(json!({"queued": queued, "faults": state.faults.list()})))
 }
 
 async fn faults_list(Shared(sim): Shared<Arc<Sim>>) -> Json<Value> {
@@ -228,10 +200,7 @@ async fn tokens_show(Shared(sim): Shared<Arc<Sim>>, RawQuery(raw): RawQuery) -> 
             .ok_or_else(|| CtlError::not_found("no such token was ever issued"));
     }
     let appid = resolve_appid(&state, q.get("appid").map(String::as_str))?;
-    let app = state
-        .apps
-        .get(&appid)
-        .ok_or_else(|| CtlError::bad("unknown appid"))?;
+    let app = state.apps.get(&appid).ok_or_else(|| CtlError::bad("unknown appid"))?;
     Ok(Json(tokens::snapshot(&state, app, now)))
 }
 
@@ -247,19 +216,13 @@ async fn tokens_invalidate(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
     let kind = match req.kind.as_str() {
         "stable" => TokenKind::Stable,
         "classic" => TokenKind::Classic,
-        other => {
-            return Err(CtlError::bad(format!(
-                "kind must be stable or classic, got {other:?}"
-            )))
-        }
+        other => return Err(CtlError::bad(format!("kind must be stable or classic, got {other:?}"))),
     };
     let now = sim.clock.now();
     let mut state = sim.lock();
     let appid = resolve_appid(&state, req.appid.as_deref())?;
     let invalidated = tokens::invalidate(&mut state, &appid, kind, now);
-    Ok(Json(
-        json!({"appid": appid, "kind": kind.name(), "invalidated": invalidated}),
-    ))
+    Ok(Json(json!({"appid": appid, "kind": kind.name(), "invalidated": invalidated})))
 }
 
 async fn counters(Shared(sim): Shared<Arc<Sim>>, RawQuery(raw): RawQuery) -> Ctl {
@@ -267,18 +230,9 @@ async fn counters(Shared(sim): Shared<Arc<Sim>>, RawQuery(raw): RawQuery) -> Ctl
     let day = day_of(sim.clock.now());
     let state = sim.lock();
     let appid = resolve_appid(&state, q.get("appid").map(String::as_str))?;
-    let app = state
-        .apps
-        .get(&appid)
-        .ok_or_else(|| CtlError::bad("unknown appid"))?;
-    let calls = if app.calls_day == day {
-        json!(app.calls_today)
-    } else {
-        json!({})
-    };
-    Ok(Json(
-        json!({"appid": appid, "date": date_of_day(day), "calls": calls}),
-    ))
+    let app = state.apps.get(&appid).ok_or_else(|| CtlError::bad("unknown appid"))?;
+    let calls = if app.calls_day == day { json!(app.calls_today) } else { json!({}) };
+    Ok(Json(json!({"appid": appid, "date": date_of_day(day), "calls": calls})))
 }
 
 async fn limits_show(Shared(sim): Shared<Arc<Sim>>) -> Json<Value> {
@@ -296,8 +250,7 @@ async fn limits_update(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
     if let Value::Object(current) = &mut merged {
         current.extend(changes);
     }
-    let limits: Limits =
-        serde_json::from_value(merged).map_err(|e| CtlError::bad(format!("bad limits: {e}")))?;
+    let limits: Limits = serde_json::from_value(merged).map_err(|e| CtlError::bad(format!("bad limits: {e}")))?;
     limits.validate().map_err(CtlError::bad)?;
     state.limits = limits;
     Ok(Json(json!(state.limits)))
@@ -309,20 +262,9 @@ async fn reset(Shared(sim): Shared<Arc<Sim>>) -> Json<Value> {
 }
 
 async fn wrong_method(request: Request) -> CtlError {
-    CtlError(
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!(
-            "{} is not allowed on {}",
-            request.method(),
-            request.uri().path()
-        ),
-    )
+    CtlError(StatusCode::METHOD_NOT_ALLOWED, format!("{} is not allowed on {}", request.method(), request.uri().path()))
 }
 
 async fn unknown(request: Request) -> CtlError {
-    CtlError::not_found(format!(
-        "no control route {} {}",
-        request.method(),
-        request.uri().path()
-    ))
+    CtlError::not_found(format!("no control route {} {}", request.method(), request.uri().path()))
 }

@@ -15,9 +15,7 @@ pub fn send(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
     let mut guard = sim.lock();
     let appid = authorize(&guard, call, now)?;
     let body = call.json_object()?;
-    let State {
-        apps, limits, media, ..
-    } = &mut *guard;
+    let State { apps, limits, media, .. } = &mut *guard;
     let touser = json_str(&body, "touser", 40003)?;
     let msgtype = json_str(&body, "msgtype", 40008)?;
     check_message(&body, msgtype, limits)?;
@@ -25,15 +23,8 @@ pub fn send(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
     if let Some(media_id) = image_media_id(&body, msgtype) {
         media.check(&appid, media_id, now)?;
     }
-    let user = apps
-        .get_mut(&appid)
-        .and_then(|app| app.users.get_mut(touser))
-        .ok_or(WxErr(40003))?;
-    let window = user
-        .cs_window
-        .as_mut()
-        .filter(|w| now < w.closes_at)
-        .ok_or(WxErr(45015))?;
+    let user = apps.get_mut(&appid).and_then(|app| app.users.get_mut(touser)).ok_or(WxErr(40003))?;
+    let window = user.cs_window.as_mut().filter(|w| now < w.closes_at).ok_or(WxErr(45015))?;
     if window.remaining == 0 {
         return Err(WxErr(45047));
     }
@@ -53,15 +44,10 @@ pub fn typing(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
     let State { apps, limits, .. } = &mut *guard;
     let touser = json_str(&body, "touser", 40003)?;
     let command = body.get("command").and_then(Value::as_str);
-    let user = apps
-        .get_mut(&appid)
-        .and_then(|app| app.users.get_mut(touser))
-        .ok_or(WxErr(40003))?;
+    let user = apps.get_mut(&appid).and_then(|app| app.users.get_mut(touser)).ok_or(WxErr(40003))?;
     match command {
         Some("Typing") => {
-            let recent = user
-                .last_action_at
-                .is_some_and(|at| now - at <= limits.typing_interaction_window);
+            let recent = user.last_action_at.is_some_and(|at| now - at <= limits.typing_interaction_window);
             if !recent {
                 return Err(WxErr(45080));
             }
@@ -73,10 +59,7 @@ pub fn typing(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
         Some("CancelTyping") => user.typing_until = None,
         _ => return Err(WxErr(45072)),
     }
-    Ok(
-        Reply::ok_with(json!({}))
-            .with_note(format!("{} for {touser}", command.unwrap_or_default())),
-    )
+    Ok(Reply::ok_with(json!({})).with_note(format!("{} for {touser}", command.unwrap_or_default())))
 }
 
 /// A user action (from `/_sim/user_action`, later from a push delivery) opens a new window.
@@ -86,11 +69,7 @@ pub fn open_window(user: &mut User, action: UserAction, now: i64, limits: &Limit
         UserAction::EnterSession => (limits.cs_session_quota, limits.cs_session_window),
     };
     user.last_action_at = Some(now);
-    user.cs_window = Some(CsWindow {
-        opened_by: action,
-        closes_at: now + duration,
-        remaining: quota,
-    });
+    user.cs_window = Some(CsWindow { opened_by: action, closes_at: now + duration, remaining: quota });
 }
 
 /// The window as tests see it in `/_sim/users` and `/_sim/user_action`.
@@ -117,17 +96,11 @@ fn check_message(body: &Map<String, Value>, msgtype: &str, limits: &Limits) -> R
         "miniprogrampage" => &["title", "pagepath", "thumb_media_id"],
         _ => return Err(WxErr(40008)),
     };
-    let object = body
-        .get(msgtype)
-        .and_then(Value::as_object)
-        .ok_or(WxErr(47001))?;
+    let object = body.get(msgtype).and_then(Value::as_object).ok_or(WxErr(47001))?;
     for field in required {
         json_str(object, field, 47001)?;
     }
-    let text_len = object
-        .get("content")
-        .and_then(Value::as_str)
-        .map_or(0, str::len);
+    let text_len = object.get("content").and_then(Value::as_str).map_or(0, str::len);
     if msgtype == "text" && text_len > limits.cs_text_max_bytes {
         return Err(WxErr(45002));
     }

@@ -40,10 +40,7 @@ fn one() -> u64 {
 impl FaultRule {
     pub fn validate(&self) -> Result<(), String> {
         if self.path != "*" && !self.path.starts_with('/') {
-            return Err(format!(
-                "path must start with / or be *, got {:?}",
-                self.path
-            ));
+            return Err(format!("path must start with / or be *, got {:?}", self.path));
         }
         if let Some(status) = self.status {
             if !(100..=599).contains(&status) {
@@ -61,9 +58,7 @@ impl FaultRule {
             || self.malformed
             || self.content_type.is_some();
         if !does_something {
-            return Err(
-                "a fault needs errcode, status, delay_ms, malformed or content_type".into(),
-            );
+            return Err("a fault needs errcode, status, delay_ms, malformed or content_type".into());
         }
         Ok(())
     }
@@ -145,9 +140,7 @@ mod tests {
     fn rules_for_a_path_are_consumed_in_order() {
         let mut faults = Faults::default();
         faults.add(vec![rule("/a", 1, 2), rule("/b", 9, 1), rule("/a", 2, 1)]);
-        let codes: Vec<_> = (0..4)
-            .map(|_| faults.take("/a").and_then(|r| r.errcode))
-            .collect();
+        let codes: Vec<_> = (0..4).map(|_| faults.take("/a").and_then(|r| r.errcode)).collect();
         assert_eq!(codes, [Some(1), Some(1), Some(2), None]);
         assert_eq!(faults.take("/b").and_then(|r| r.errcode), Some(9));
     }
@@ -162,37 +155,22 @@ mod tests {
     #[test]
     fn after_lets_the_first_calls_through() {
         let mut faults = Faults::default();
-        faults.add(vec![FaultRule {
-            after: 2,
-            ..rule("/a", -1, 1)
-        }]);
+        faults.add(vec![FaultRule { after: 2, ..rule("/a", -1, 1) }]);
         let hits: Vec<_> = (0..4).map(|_| faults.take("/a").is_some()).collect();
         assert_eq!(hits, [false, false, true, false]);
     }
 
     #[test]
     fn a_garbled_body_is_not_json() {
-        for body in [
-            &b"{}"[..],
-            b"",
-            br#"{"access_token":"x","expires_in":7200}"#,
-        ] {
+        for body in [&b"{}"[..], b"", br#"{"access_token":"x","expires_in":7200}"#] {
             assert!(serde_json::from_slice::<serde_json::Value>(&garble(body)).is_err());
         }
     }
 
     #[test]
     fn a_rule_that_does_nothing_is_refused() {
-        let idle = FaultRule {
-            errcode: None,
-            ..rule("/a", 0, 1)
-        };
+        let idle = FaultRule { errcode: None, ..rule("/a", 0, 1) };
         assert!(idle.validate().is_err());
-        assert!(FaultRule {
-            path: "a".into(),
-            ..rule("/a", 1, 1)
-        }
-        .validate()
-        .is_err());
+        assert!(FaultRule { path: "a".into(), ..rule("/a", 1, 1) }.validate().is_err());
     }
 }

@@ -12,9 +12,7 @@ pub const TOKEN_GENERATION: &str = "92";
 const TOKEN_BODY_LEN: usize = 136;
 
 fn pick(rng: &mut impl Rng, alphabet: &[u8], len: usize) -> String {
-    (0..len)
-        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
-        .collect()
+    (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char).collect()
 }
 
 /// `92_` + 136 characters of `[A-Za-z0-9_-]`.
@@ -73,13 +71,7 @@ mod tests {
         let token = access_token(&mut rng);
         assert!(token.len() > 130);
         assert!(looks_like_access_token(&token));
-        for garbage in [
-            "",
-            "abc",
-            "92_short",
-            "x_".repeat(40).as_str(),
-            &format!("{token}!"),
-        ] {
+        for garbage in ["", "abc", "92_short", "x_".repeat(40).as_str(), &format!("{token}!")] {
             assert!(!looks_like_access_token(garbage), "{garbage}");
         }
     }

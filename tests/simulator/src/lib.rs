@@ -21,7 +21,14 @@
 //! - `push`: user actions delivered to the worker's webhook (signed, encrypted, retried, the
 //!   answer read as WeChat does) and the URL check; `media`: `media/upload` and its media ids.
 //! - `templates` + `subscribe` (`wxaapi/newtmpl/gettemplate`, `message/subscribe/send` and
-//!   the grants), `datacube` (analytics reports), `security` (`wxa/msg_sec_check`).
+//!   the grants) with the value rules in `keywords`, `datacube` (analytics reports, dates in
+//!   [`dates`]), `security` (`wxa/msg_sec_check`).
+//! - [`wire`]: the push protocol itself (signatures, the AES envelope, the `<xml>` reader and
+//!   writer, messages, replies), public so end-to-end tests build and read pushes with it.
+//!
+//! The simulator is an independent implementation of WeChat: it shares no code with the
+//! worker crate, only the protocol documents, so a misreading on either side shows up as a
+//! failing end-to-end test instead of agreeing with itself.
 //!
 //! # Control API (`/_sim/`, JSON in and out, 400/404/405 `{"error"}` on a bad request)
 //!
@@ -59,6 +66,8 @@
 //! | `POST /_sim/reset` | | `{"ok"}` (apps and start-up limits kept) |
 
 pub mod config;
+pub mod dates;
+pub mod wire;
 
 mod api;
 mod clock;
@@ -67,6 +76,7 @@ mod custom_message;
 mod datacube;
 mod faults;
 mod ids;
+mod keywords;
 mod links;
 mod log;
 mod login;
@@ -86,7 +96,8 @@ mod users;
 mod wx;
 
 pub use config::{AppConfig, Config, Limits};
-/// The same crypto the worker uses, exposed so tests can check what the simulator made.
+/// Open-data crypto and the two user-data signatures, exposed so tests can check what the
+/// simulator made against the official vectors.
 pub use sim_crypto::{decrypt_open_data, encrypt_open_data, raw_data_signature, session_signature};
 
 use axum::serve::ListenerExt;
@@ -100,23 +111,15 @@ use tokio::task::JoinHandle;
 
 /// The whole HTTP surface: `/_sim/...` control routes, everything else is WeChat.
 fn router(sim: Arc<Sim>) -> Router {
-    control::router(sim.clone())
-        .fallback(api::handle)
-        .with_state(sim)
+    control::router(sim.clone()).fallback(api::handle).with_state(sim)
 }
 
 /// Binds, prints the "listening" line (when `print_log`), and serves in a background task
 /// until the handle is aborted. Port 0 picks a free port; the address bound is returned.
 pub async fn serve(config: Config) -> io::Result<(SocketAddr, JoinHandle<()>)> {
-    config
-        .limits
-        .validate()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    config.limits.validate().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     if config.apps.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "at least one app is needed",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "at least one app is needed"));
     }
     let listener = TcpListener::bind((config.host, config.port)).await?;
     let addr = listener.local_addr()?;

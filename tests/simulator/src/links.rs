@@ -63,21 +63,15 @@ fn generate(sim: &Sim, call: &Call, kind: Kind) -> Result<Reply, WxErr> {
     if bad_path {
         return Err(WxErr(40165));
     }
-    let query_ok = query.chars().count() <= MAX_QUERY
-        && query
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || QUERY_SPECIALS.contains(c));
+    let query_ok =
+        query.chars().count() <= MAX_QUERY && query.chars().all(|c| c.is_ascii_alphanumeric() || QUERY_SPECIALS.contains(c));
     if !query_ok {
         return Err(WxErr(40212));
     }
     if codes.links_today.hit(day_of(now)) > codes.links_daily {
         return Err(WxErr(45009));
     }
-    let mut id = |len: usize| -> String {
-        (0..len)
-            .map(|_| ALNUM[rng.gen_range(0..ALNUM.len())] as char)
-            .collect()
-    };
+    let mut id = |len: usize| -> String { (0..len).map(|_| ALNUM[rng.gen_range(0..ALNUM.len())] as char).collect() };
     let (field, link) = match kind {
         Kind::Scheme => ("openlink", format!("weixin://dl/business/?t={}", id(13))),
         Kind::UrlLink => ("url_link", format!("https://wxaurl.cn/{}", id(11))),

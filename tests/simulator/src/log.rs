@@ -52,11 +52,7 @@ impl CallLog {
     }
 
     pub fn calls(&self, path: Option<&str>) -> Vec<LoggedCall> {
-        self.calls
-            .iter()
-            .filter(|c| path.is_none_or(|p| c.path == p))
-            .cloned()
-            .collect()
+        self.calls.iter().filter(|c| path.is_none_or(|p| c.path == p)).cloned().collect()
     }
 
     pub fn clear(&mut self) {
@@ -107,20 +103,14 @@ mod tests {
         Call {
             method: Method::GET,
             path: "/cgi-bin/token".into(),
-            query: query
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            query: query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             body: Bytes::from_static(body.as_bytes()),
         }
     }
 
     #[test]
     fn secrets_are_redacted_in_query_and_body() {
-        let c = call(
-            &[("appid", "wx1"), ("secret", "s3cret")],
-            r#"{"appid":"wx1","secret":"s3cret"}"#,
-        );
+        let c = call(&[("appid", "wx1"), ("secret", "s3cret")], r#"{"appid":"wx1","secret":"s3cret"}"#);
         assert_eq!(redacted_query(&c)["secret"], "***");
         assert_eq!(redacted_query(&c)["appid"], "wx1");
         assert_eq!(redacted_body(&c)["secret"], "***");
@@ -129,9 +119,6 @@ mod tests {
     #[test]
     fn bodies_are_json_text_or_null() {
         assert_eq!(redacted_body(&call(&[], "")), Value::Null);
-        assert_eq!(
-            redacted_body(&call(&[], "a=b")),
-            Value::String("a=b".into())
-        );
+        assert_eq!(redacted_body(&call(&[], "a=b")), Value::String("a=b".into()));
     }
 }

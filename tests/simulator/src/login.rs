@@ -15,23 +15,14 @@ use serde_json::json;
 pub fn jscode2session(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
     let now = sim.clock.now();
     let mut guard = sim.lock();
-    let State {
-        apps,
-        login_codes,
-        rng,
-        limits,
-        ..
-    } = &mut *guard;
+    let State { apps, login_codes, rng, limits, .. } = &mut *guard;
     let app = app_with_secret(apps, call.param("appid"), call.param("secret"))?;
     if call.param("grant_type") != Some("authorization_code") {
         return Err(WxErr(40002));
     }
     let js_code = call.required("js_code", 41008)?;
     // Unknown, or minted for another app: WeChat cannot tell the two apart either.
-    let code = login_codes
-        .get_mut(js_code)
-        .filter(|c| c.appid == app.appid)
-        .ok_or(WxErr(40029))?;
+    let code = login_codes.get_mut(js_code).filter(|c| c.appid == app.appid).ok_or(WxErr(40029))?;
     let user = app.users.get_mut(&code.openid).ok_or(WxErr(40029))?;
     if user.logins_this_minute.hit(minute_of(now)) > limits.login_per_minute_per_user {
         return Err(WxErr(45011));
@@ -74,10 +65,7 @@ pub fn reset_session_key(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
     let user = signed_user(&mut guard, call, now)?;
     user.session_key = Some(session_key.clone());
     let openid = user.openid.clone();
-    Ok(
-        Reply::ok_with(json!({"openid": openid, "session_key": session_key}))
-            .with_note(format!("openid {openid}")),
-    )
+    Ok(Reply::ok_with(json!({"openid": openid, "session_key": session_key})).with_note(format!("openid {openid}")))
 }
 
 /// The token check, then the user, then their signature over "" with the current key.
@@ -90,16 +78,9 @@ fn signed_user<'a>(state: &'a mut State, call: &Call, now: i64) -> Result<&'a mu
     }
     let openid = call.required("openid", 41009)?;
     // Assumption: an openid this app never saw is 40003 ("invalid openid"), as elsewhere.
-    let user = state
-        .apps
-        .get_mut(&appid)
-        .and_then(|app| app.users.get_mut(openid))
-        .ok_or(WxErr(40003))?;
+    let user = state.apps.get_mut(&appid).and_then(|app| app.users.get_mut(openid)).ok_or(WxErr(40003))?;
     let signature = call.param("signature").unwrap_or_default();
-    let matches = user
-        .session_key
-        .as_deref()
-        .is_some_and(|key| sim_crypto::session_signature(key, "") == signature);
+    let matches = user.session_key.as_deref().is_some_and(|key| sim_crypto::session_signature(key, "") == signature);
     if !matches {
         return Err(WxErr(87009));
     }

@@ -62,11 +62,7 @@ async fn main() -> ExitCode {
 
 /// `Ok(None)` means `--help`.
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Config>, String> {
-    let mut config = Config {
-        print_log: true,
-        apps: Vec::new(),
-        ..Config::default()
-    };
+    let mut config = Config { print_log: true, apps: Vec::new(), ..Config::default() };
     let mut unionid = false;
     let mut args = args.peekable();
     while let Some(flag) = args.next() {
@@ -76,27 +72,19 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Config>, Stri
             "--port" => config.port = number(&value("--port")?, "--port")?,
             "--host" => {
                 let host = value("--host")?;
-                config.host = host
-                    .parse::<IpAddr>()
-                    .map_err(|_| format!("--host: not an IP address: {host}"))?;
+                config.host = host.parse::<IpAddr>().map_err(|_| format!("--host: not an IP address: {host}"))?;
             }
             "--app" => config.apps.push(AppConfig::parse(&value("--app")?)?),
             "--seed" => config.seed = Some(number(&value("--seed")?, "--seed")?),
-            "--token-lifetime" => {
-                config.limits.token_lifetime =
-                    number(&value("--token-lifetime")?, "--token-lifetime")?
-            }
+            "--token-lifetime" => config.limits.token_lifetime = number(&value("--token-lifetime")?, "--token-lifetime")?,
             "--stable-renew-window" => {
-                config.limits.stable_renew_window =
-                    number(&value("--stable-renew-window")?, "--stable-renew-window")?
+                config.limits.stable_renew_window = number(&value("--stable-renew-window")?, "--stable-renew-window")?
             }
             "--classic-daily-limit" => {
-                config.limits.classic_daily =
-                    number(&value("--classic-daily-limit")?, "--classic-daily-limit")?
+                config.limits.classic_daily = number(&value("--classic-daily-limit")?, "--classic-daily-limit")?
             }
             "--force-refresh-grace" => {
-                config.limits.stable_force_grace =
-                    number(&value("--force-refresh-grace")?, "--force-refresh-grace")?
+                config.limits.stable_force_grace = number(&value("--force-refresh-grace")?, "--force-refresh-grace")?
             }
             "--unionid" => unionid = true,
             "--quiet" => config.print_log = false,
@@ -119,8 +107,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Config>, Stri
 }
 
 fn number<T: std::str::FromStr>(text: &str, name: &str) -> Result<T, String> {
-    text.parse()
-        .map_err(|_| format!("{name}: not a valid number: {text}"))
+    text.parse().map_err(|_| format!("{name}: not a valid number: {text}"))
 }
 
 #[cfg(test)]
@@ -135,10 +122,7 @@ mod tests {
     fn no_arguments_give_the_default_app_on_a_free_port() {
         let config = parse(&[]).unwrap().unwrap();
         assert_eq!(config.port, 0);
-        assert_eq!(
-            config.apps,
-            vec![AppConfig::new("wx0000000000000001", "sim-secret-0001")]
-        );
+        assert_eq!(config.apps, vec![AppConfig::new("wx0000000000000001", "sim-secret-0001")]);
         assert!(config.print_log);
     }
 

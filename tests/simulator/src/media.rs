@@ -21,8 +21,7 @@ pub const MEDIA_LIFETIME: i64 = 3 * 86_400;
 /// WeChat's temporary-image limit is 10 MB (assumed from the official-account media docs).
 const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
 const MEDIA_ID_LEN: usize = 64;
-const MEDIA_ID_ALPHABET: &[u8] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+const MEDIA_ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 
 /// One uploaded file. The bytes are not kept: nothing reads them back.
 #[derive(Clone, Debug, Serialize)]
@@ -78,9 +77,7 @@ pub async fn list(Shared(sim): Shared<Arc<Sim>>, RawQuery(raw): RawQuery) -> Ctl
 
 /// 64 characters of `[A-Za-z0-9_-]`, like real media ids (§8.4's `ThumbMediaId`).
 pub fn media_id(rng: &mut impl Rng) -> String {
-    (0..MEDIA_ID_LEN)
-        .map(|_| MEDIA_ID_ALPHABET[rng.gen_range(0..MEDIA_ID_ALPHABET.len())] as char)
-        .collect()
+    (0..MEDIA_ID_LEN).map(|_| MEDIA_ID_ALPHABET[rng.gen_range(0..MEDIA_ID_ALPHABET.len())] as char).collect()
 }
 
 /// `POST /cgi-bin/media/upload?access_token=&type=image` → `{"type","media_id","created_at"}`
@@ -96,11 +93,7 @@ pub fn upload(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
     // No multipart body, no `media` part, or an empty file: 41005 `media data missing`
     // (assumed: the doc names no errcode for this case).
     let part = multipart::parts(&call.body)
-        .and_then(|parts| {
-            parts
-                .into_iter()
-                .find(|p| p.name.as_deref() == Some("media"))
-        })
+        .and_then(|parts| parts.into_iter().find(|p| p.name.as_deref() == Some("media")))
         .filter(|p| !p.data.is_empty())
         .ok_or(WxErr(41005))?;
     if part.data.len() > MAX_IMAGE_BYTES {
@@ -108,25 +101,12 @@ pub fn upload(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
         return Err(WxErr(40009));
     }
     let media_id = media_id(&mut state.rng);
-    let note = format!(
-        "{} bytes -> {}",
-        part.data.len(),
-        crate::ids::short(&media_id)
-    );
+    let note = format!("{} bytes -> {}", part.data.len(), crate::ids::short(&media_id));
     state.media.insert(
         media_id.clone(),
-        Media {
-            appid,
-            created_at: now,
-            size: part.data.len(),
-            filename: part.filename,
-            content_type: part.content_type,
-        },
+        Media { appid, created_at: now, size: part.data.len(), filename: part.filename, content_type: part.content_type },
     );
-    Ok(
-        Reply::json(json!({"type": "image", "media_id": media_id, "created_at": now}))
-            .with_note(note),
-    )
+    Ok(Reply::json(json!({"type": "image", "media_id": media_id, "created_at": now})).with_note(note))
 }
 
 #[cfg(test)]
@@ -135,16 +115,7 @@ mod tests {
 
     fn store_with(media_id: &str, appid: &str, created_at: i64) -> MediaStore {
         let mut store = MediaStore::default();
-        store.insert(
-            media_id.into(),
-            Media {
-                appid: appid.into(),
-                created_at,
-                size: 1,
-                filename: None,
-                content_type: None,
-            },
-        );
+        store.insert(media_id.into(), Media { appid: appid.into(), created_at, size: 1, filename: None, content_type: None });
         store
     }
 
@@ -152,10 +123,7 @@ mod tests {
     fn a_media_id_works_for_three_days_and_only_for_its_app() {
         let store = store_with("m1", "wx1", 1000);
         assert_eq!(store.check("wx1", "m1", 1000 + MEDIA_LIFETIME - 1), Ok(()));
-        assert_eq!(
-            store.check("wx1", "m1", 1000 + MEDIA_LIFETIME),
-            Err(WxErr(40007))
-        );
+        assert_eq!(store.check("wx1", "m1", 1000 + MEDIA_LIFETIME), Err(WxErr(40007)));
         assert_eq!(store.check("wx2", "m1", 1000), Err(WxErr(40007)));
         assert_eq!(store.check("wx1", "m2", 1000), Err(WxErr(40007)));
     }

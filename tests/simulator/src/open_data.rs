@@ -75,20 +75,14 @@ pub async fn create(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
         .get(&appid)
         .and_then(|app| app.users.get(&req.openid))
         .ok_or_else(|| CtlError::bad(format!("unknown openid {:?} in {appid}", req.openid)))?;
-    let current_key = user.session_key.clone().ok_or_else(|| {
-        CtlError::bad("this user has no session_key yet: exchange a login code first")
-    })?;
+    let current_key =
+        user.session_key.clone().ok_or_else(|| CtlError::bad("this user has no session_key yet: exchange a login code first"))?;
     let watermark = json!({"timestamp": now, "appid": appid});
 
     let (raw_data, plaintext) = match req.data {
         None => {
             let raw = serde_json::to_string(&USER_INFO).unwrap_or_default();
-            let full = Decrypted {
-                open_id: &user.openid,
-                info: &USER_INFO,
-                union_id: user.unionid.as_deref(),
-                watermark,
-            };
+            let full = Decrypted { open_id: &user.openid, info: &USER_INFO, union_id: user.unionid.as_deref(), watermark };
             (raw, serde_json::to_string(&full).unwrap_or_default())
         }
         Some(Value::Object(mut data)) => {
@@ -99,11 +93,7 @@ pub async fn create(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
         }
         Some(_) => return Err(CtlError::bad("data must be a JSON object")),
     };
-    let key = if req.rotated {
-        ids::session_key(&mut state.rng)
-    } else {
-        current_key
-    };
+    let key = if req.rotated { ids::session_key(&mut state.rng) } else { current_key };
     let iv: [u8; 16] = state.rng.gen();
     drop(state);
 

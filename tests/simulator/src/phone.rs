@@ -12,11 +12,7 @@ pub fn get_user_phone_number(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
     let mut guard = sim.lock();
     let appid = authorize(&guard, call, now)?;
     let body = call.json_object()?;
-    let State {
-        phone_codes,
-        limits,
-        ..
-    } = &mut *guard;
+    let State { phone_codes, limits, .. } = &mut *guard;
     let code = json_str(&body, "code", 40029)?;
     let pending = phone_codes.get_mut(code).ok_or(WxErr(40029))?;
     if pending.appid != appid {
@@ -47,8 +43,7 @@ pub fn parse_phone(phone: &str, country_code: Option<&str>) -> Option<Phone> {
         (Some(rest), None) => ("86".to_string(), rest.strip_prefix("86")?.to_string()),
         (None, cc) => (cc.unwrap_or("86").to_string(), phone.to_string()),
     };
-    (digits(&country_code) && digits(&pure) && pure.len() <= 15)
-        .then_some(Phone { country_code, pure })
+    (digits(&country_code) && digits(&pure) && pure.len() <= 15).then_some(Phone { country_code, pure })
 }
 
 #[cfg(test)]
@@ -58,10 +53,7 @@ mod tests {
     #[test]
     fn phone_numbers_parse_with_or_without_plus() {
         let cn = parse_phone("+8613800138000", None).unwrap();
-        assert_eq!(
-            (cn.country_code.as_str(), cn.pure.as_str()),
-            ("86", "13800138000")
-        );
+        assert_eq!((cn.country_code.as_str(), cn.pure.as_str()), ("86", "13800138000"));
         assert_eq!(parse_phone("13800138000", None), Some(cn));
         let us = parse_phone("+12025550123", Some("1")).unwrap();
         assert_eq!(us.pure, "2025550123");

@@ -3,9 +3,9 @@
 //! signs it, delivers it with a time limit and retries, and reads the answer.
 //!
 //! - [`request`]: the `/_sim/push` body, validated into a plan, with [`action`]s and tampering;
-//!   [`wire`]: the message, the envelope and the signed query; [`deliver`]: attempts, retries
-//!   and forced redeliveries; [`answer`]: WeChat's reading of a reply; [`journal`]: the push
-//!   log; [`verify`]: the URL check.
+//!   [`compose`]: the message, the envelope and the signed query (on [`crate::wire`]);
+//!   [`deliver`]: attempts, retries and forced redeliveries; [`answer`]: WeChat's reading of a
+//!   reply; [`journal`]: the push log; [`verify`]: the URL check.
 //!
 //! # `POST /_sim/push`
 //!
@@ -37,11 +37,11 @@
 
 mod action;
 mod answer;
+mod compose;
 mod deliver;
 mod journal;
 mod request;
 mod verify;
-mod wire;
 
 pub use journal::PushLog;
 pub use verify::verify;
@@ -55,12 +55,12 @@ use answer::{Verdict, FAILURE_NOTICE};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State as Shared};
 use axum::Json;
+use compose::{Params, Sender};
 use deliver::{deliver_all, Job};
 use journal::{Delivery, UserEvent};
 use request::{Plan, PushRequest};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use wire::{Params, Sender};
 
 /// `POST /_sim/push`: delivers one user action to a webhook and answers when WeChat is done
 /// with it (all attempts made). The body and the answer are described above.
@@ -111,13 +111,7 @@ pub async fn push(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
         if kind == "system_notice" {
             reply["user_saw"] = json!(text);
         }
-        let event = UserEvent {
-            push: prepared.push,
-            openid: prepared.openid.clone(),
-            kind,
-            saw: text,
-            at: sim.clock.now(),
-        };
+        let event = UserEvent { push: prepared.push, openid: prepared.openid.clone(), kind, saw: text, at: sim.clock.now() };
         sim.lock().push_log.user_saw(event);
     }
     Ok(Json(reply))
@@ -142,27 +136,13 @@ fn prepare(sim: &Sim, plan: &Plan) -> Result<Prepared, CtlError> {
     let create_time = u64::try_from(now).unwrap_or(0);
     let mut guard = sim.lock();
     let appid = resolve_appid(&guard, plan.appid.as_deref())?;
-    let State {
-        apps,
-        rng,
-        limits,
-        push_log,
-        ..
-    } = &mut *guard;
-    let app = apps
-        .get_mut(&appid)
-        .ok_or_else(|| CtlError::bad("unknown appid"))?;
-    let to_user_name = plan
-        .to_user_name
-        .clone()
-        .unwrap_or_else(|| wire::default_to_user_name(&appid));
+    let State { apps, rng, limits, push_log, .. } = &mut *guard;
+    let app = apps.get_mut(&appid).ok_or_else(|| CtlError::bad("unknown appid"))?;
+    let to_user_name = plan.to_user_name.clone().unwrap_or_else(|| compose::default_to_user_name(&appid));
     let (openid, msg_id, message) = if let Action::Raw { .. } = plan.action {
         (None, None, None)
     } else {
-        let openid = plan
-            .action
-            .openid()
-            .map_or_else(|| ids::openid(rng), str::to_string);
+        let openid = plan.action.openid().map_or_else(|| ids::openid(rng), str::to_string);
         let user = app.users.entry(openid.clone()).or_insert_with(|| {
             let unionid = app.unionid_bound.then(|| ids::openid(rng));
             User::new(openid.clone(), unionid)
@@ -172,29 +152,14 @@ fn prepare(sim: &Sim, plan: &Plan) -> Result<Prepared, CtlError> {
             _ if plan.action.is_message() => open_window(user, UserAction::Message, now, limits),
             _ => {}
         }
-        let msg_id = plan.action.is_message().then(|| wire::msg_id(rng));
-        let sender = Sender {
-            appid: &appid,
-            to_user_name: &to_user_name,
-            openid: &openid,
-            create_time,
-            msg_id,
-        };
-        let message = wire::message(&plan.action, &sender, rng);
+        let msg_id = plan.action.is_message().then(|| compose::msg_id(rng));
+        let sender = Sender { appid: &appid, to_user_name: &to_user_name, openid: &openid, create_time, msg_id };
+        let message = compose::message(&plan.action, &sender, rng);
         (Some(openid), msg_id, Some(message))
     };
-    let plain = wire::plain_body(plan, message.as_ref());
+    let plain = compose::plain_body(plan, message.as_ref());
     let first = Params::fresh(rng, plan.timestamp.unwrap_or(create_time));
-    Ok(Prepared {
-        push: push_log.next_push(),
-        appid,
-        openid,
-        to_user_name,
-        msg_id,
-        create_time,
-        plain,
-        first,
-    })
+    Ok(Prepared { push: push_log.next_push(), appid, openid, to_user_name, msg_id, create_time, plain, first })
 }
 
 /// The answer WeChat acts on is the last 2xx one (earlier ones were "lost" when redelivering);
@@ -214,10 +179,7 @@ fn conclude(deliveries: &[Delivery]) -> (&'static str, Option<Verdict>) {
 
 fn failure_reason(deliveries: &[Delivery]) -> String {
     let last = deliveries.last().map_or("nothing", |d| d.outcome.as_str());
-    format!(
-        "no 2xx answer after {} deliveries (last: {last})",
-        deliveries.len()
-    )
+    format!("no 2xx answer after {} deliveries (last: {last})", deliveries.len())
 }
 
 /// One client per push, without a connection pool (every delivery opens its own connection,
@@ -234,10 +196,7 @@ fn client() -> Result<reqwest::Client, CtlError> {
 /// `GET /_sim/push/log?push=` → `{"deliveries":[..],"user_events":[..]}`, oldest first.
 pub async fn log(Shared(sim): Shared<Arc<Sim>>, RawQuery(raw): RawQuery) -> Ctl {
     let push = match query(raw).get("push") {
-        Some(n) => Some(
-            n.parse::<u64>()
-                .map_err(|_| CtlError::bad("push must be a number"))?,
-        ),
+        Some(n) => Some(n.parse::<u64>().map_err(|_| CtlError::bad("push must be a number"))?),
         None => None,
     };
     let state = sim.lock();

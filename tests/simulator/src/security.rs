@@ -54,11 +54,7 @@ pub fn msg_sec_check(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
             return Err(WxErr(40003));
         }
     }
-    let hit = app
-        .risky_words
-        .iter()
-        .find(|w| !w.is_empty() && texts.iter().any(|t| t.contains(w.as_str())))
-        .cloned();
+    let hit = app.risky_words.iter().find(|w| !w.is_empty() && texts.iter().any(|t| t.contains(w.as_str()))).cloned();
     if version != 2 {
         return Ok(match hit {
             Some(_) => wx_error(&mut guard, 87014, "risky content"),
@@ -70,8 +66,7 @@ pub fn msg_sec_check(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
         Some(_) => ("risky", RISKY_LABEL),
         None => ("pass", 100),
     };
-    let mut keyword =
-        json!({"strategy": "keyword", "errcode": 0, "suggest": suggest, "label": label});
+    let mut keyword = json!({"strategy": "keyword", "errcode": 0, "suggest": suggest, "label": label});
     if let Some(word) = &hit {
         keyword["level"] = json!(20);
         keyword["keyword"] = json!(word);
@@ -105,17 +100,11 @@ fn texts_of(body: &Map<String, Value>, version: i64) -> Result<Vec<&str>, WxErr>
     if version != 2 {
         return Ok(texts);
     }
-    let scene = body
-        .get("scene")
-        .and_then(Value::as_i64)
-        .filter(|s| (1..=4).contains(s))
-        .ok_or(WxErr(40129))?;
+    let scene = body.get("scene").and_then(Value::as_i64).filter(|s| (1..=4).contains(s)).ok_or(WxErr(40129))?;
     for field in ["title", "nickname", "signature"] {
         match body.get(field) {
             None | Some(Value::Null) => {}
-            Some(Value::String(_)) if field == "signature" && scene != 1 => {
-                return Err(WxErr(47001))
-            }
+            Some(Value::String(_)) if field == "signature" && scene != 1 => return Err(WxErr(47001)),
             Some(Value::String(s)) => texts.push(s),
             Some(_) => return Err(WxErr(47001)),
         }
@@ -139,14 +128,9 @@ pub async fn set_risky_words(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl 
     }
     let mut state = sim.lock();
     let appid = resolve_appid(&state, req.appid.as_deref())?;
-    let app = state
-        .apps
-        .get_mut(&appid)
-        .ok_or_else(|| CtlError::bad("unknown appid"))?;
+    let app = state.apps.get_mut(&appid).ok_or_else(|| CtlError::bad("unknown appid"))?;
     app.risky_words = req.risky_words;
-    Ok(Json(
-        json!({"appid": appid, "risky_words": app.risky_words}),
-    ))
+    Ok(Json(json!({"appid": appid, "risky_words": app.risky_words})))
 }
 
 /// `GET /_sim/risky_words?appid=` → `{"appid","risky_words"}`.
@@ -154,11 +138,6 @@ pub async fn risky_words(Shared(sim): Shared<Arc<Sim>>, RawQuery(raw): RawQuery)
     let q = query(raw);
     let state = sim.lock();
     let appid = resolve_appid(&state, q.get("appid").map(String::as_str))?;
-    let app = state
-        .apps
-        .get(&appid)
-        .ok_or_else(|| CtlError::bad("unknown appid"))?;
-    Ok(Json(
-        json!({"appid": appid, "risky_words": app.risky_words}),
-    ))
+    let app = state.apps.get(&appid).ok_or_else(|| CtlError::bad("unknown appid"))?;
+    Ok(Json(json!({"appid": appid, "risky_words": app.risky_words})))
 }

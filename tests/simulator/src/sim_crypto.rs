@@ -1,7 +1,7 @@
 //! The crypto the simulator needs to play WeChat's part: open data encrypted with the user's
 //! session_key, the rawData signature and the session signature (wechat-api.md §4, §6).
-//! Mirrors `wechat_edge::crypto::{open_data, signature}` so the simulator never waits on the
-//! worker's code; the §14 vectors pin both to the same behaviour.
+//! Written from the protocol documents alone (the simulator shares no code with the worker);
+//! the official §14 vectors pin it, here and in `tests/vectors.rs`.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -22,30 +22,18 @@ pub enum CryptoError {
 }
 
 /// `encryptedData`: base64(AES-128-CBC(key = base64-decoded session_key, iv, PKCS#7)).
-pub fn encrypt_open_data(
-    session_key_b64: &str,
-    iv: [u8; 16],
-    plaintext: &str,
-) -> Result<String, CryptoError> {
+pub fn encrypt_open_data(session_key_b64: &str, iv: [u8; 16], plaintext: &str) -> Result<String, CryptoError> {
     let key = decode_key(session_key_b64)?;
     let cipher = Aes128CbcEnc::new(&key.into(), &iv.into());
     Ok(B64.encode(cipher.encrypt_padded_vec_mut::<Pkcs7>(plaintext.as_bytes())))
 }
 
 /// The worker's side of the same thing, for tests that check what the simulator produced.
-pub fn decrypt_open_data(
-    session_key_b64: &str,
-    iv: [u8; 16],
-    encrypted_b64: &str,
-) -> Result<Vec<u8>, CryptoError> {
+pub fn decrypt_open_data(session_key_b64: &str, iv: [u8; 16], encrypted_b64: &str) -> Result<Vec<u8>, CryptoError> {
     let key = decode_key(session_key_b64)?;
-    let ciphertext = B64
-        .decode(encrypted_b64)
-        .map_err(|_| CryptoError::BadCiphertext)?;
+    let ciphertext = B64.decode(encrypted_b64).map_err(|_| CryptoError::BadCiphertext)?;
     let cipher = Aes128CbcDec::new(&key.into(), &iv.into());
-    cipher
-        .decrypt_padded_vec_mut::<Pkcs7>(&ciphertext)
-        .map_err(|_| CryptoError::BadCiphertext)
+    cipher.decrypt_padded_vec_mut::<Pkcs7>(&ciphertext).map_err(|_| CryptoError::BadCiphertext)
 }
 
 /// hex(sha1(rawData + session_key)), the session_key as its base64 text.
@@ -68,9 +56,7 @@ pub fn session_signature(session_key: &str, message: &str) -> String {
 }
 
 fn decode_key(session_key_b64: &str) -> Result<[u8; 16], CryptoError> {
-    let bytes = B64
-        .decode(session_key_b64)
-        .map_err(|_| CryptoError::BadKey)?;
+    let bytes = B64.decode(session_key_b64).map_err(|_| CryptoError::BadKey)?;
     bytes.try_into().map_err(|_| CryptoError::BadKey)
 }
 
@@ -90,36 +76,24 @@ mod tests {
 
     #[test]
     fn encrypting_the_official_demo_plaintext_reproduces_its_ciphertext() {
-        assert_eq!(
-            encrypt_open_data(A_KEY, a_iv(), A_PLAINTEXT).unwrap(),
-            A_CIPHERTEXT
-        );
+        assert_eq!(encrypt_open_data(A_KEY, a_iv(), A_PLAINTEXT).unwrap(), A_CIPHERTEXT);
     }
 
     #[test]
     fn decrypting_the_official_demo_gives_its_plaintext() {
-        assert_eq!(
-            decrypt_open_data(A_KEY, a_iv(), A_CIPHERTEXT).unwrap(),
-            A_PLAINTEXT.as_bytes()
-        );
+        assert_eq!(decrypt_open_data(A_KEY, a_iv(), A_CIPHERTEXT).unwrap(), A_PLAINTEXT.as_bytes());
     }
 
     #[test]
     fn a_session_key_that_is_not_16_bytes_is_refused() {
-        assert_eq!(
-            encrypt_open_data("AAAA", [0; 16], "{}"),
-            Err(CryptoError::BadKey)
-        );
+        assert_eq!(encrypt_open_data("AAAA", [0; 16], "{}"), Err(CryptoError::BadKey));
     }
 
     #[test]
     fn the_raw_data_signature_matches_the_official_example() {
         // §14-B.
         let raw = r#"{"nickName":"Band","gender":1,"language":"zh_CN","city":"Guangzhou","province":"Guangdong","country":"CN","avatarUrl":"http://wx.qlogo.cn/mmopen/vi_32/1vZvI39NWFQ9XM4LtQpFrQJ1xlgZxx3w7bQxKARol6503Iuswjjn6nIGBiaycAjAtpujxyzYsrztuuICqIM5ibXQ/0"}"#;
-        assert_eq!(
-            raw_data_signature(raw, "HyVFkGl5F5OQWJZZaNzBBg=="),
-            "75e81ceda165f4ffa64f4068af58c64b8f54b88c"
-        );
+        assert_eq!(raw_data_signature(raw, "HyVFkGl5F5OQWJZZaNzBBg=="), "75e81ceda165f4ffa64f4068af58c64b8f54b88c");
     }
 
     #[test]
@@ -129,9 +103,6 @@ mod tests {
             session_signature("o0q0otL8aEzpcZL/FT9WsQ==", r#"{"foo":"bar"}"#),
             "654571f79995b2ce1e149e53c0a33dc39c0a74090db514261454e8dbe432aa0b"
         );
-        assert_eq!(
-            session_signature(A_KEY, ""),
-            "7154f9f8b4b76b92f541cbf0e37d48840fa06e5e42da92a6f80168a1516a4735"
-        );
+        assert_eq!(session_signature(A_KEY, ""), "7154f9f8b4b76b92f541cbf0e37d48840fa06e5e42da92a6f80168a1516a4735");
     }
 }

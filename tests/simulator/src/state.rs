@@ -21,18 +21,12 @@ pub struct Sim {
 impl Sim {
     pub fn new(config: Config) -> Self {
         let state = State::new(&config);
-        Sim {
-            clock: Clock::new(config.freeze_clock),
-            config,
-            state: Mutex::new(state),
-        }
+        Sim { clock: Clock::new(config.freeze_clock), config, state: Mutex::new(state) }
     }
 
     /// A panic in one handler must not take the simulator down for the rest of a test run.
     pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Forgets everything that happened (users, tokens, codes, log, faults, clock offset) and
@@ -71,16 +65,8 @@ impl State {
         State {
             rng,
             limits: config.limits.clone(),
-            apps: config
-                .apps
-                .iter()
-                .map(|a| (a.appid.clone(), App::new(a)))
-                .collect(),
-            default_appid: config
-                .apps
-                .first()
-                .map(|a| a.appid.clone())
-                .unwrap_or_default(),
+            apps: config.apps.iter().map(|a| (a.appid.clone(), App::new(a))).collect(),
+            default_appid: config.apps.first().map(|a| a.appid.clone()).unwrap_or_default(),
             tokens: HashMap::new(),
             login_codes: HashMap::new(),
             phone_codes: HashMap::new(),
@@ -306,13 +292,7 @@ mod tests {
     use super::*;
 
     fn token(expires_at: i64, invalid_from: Option<i64>) -> TokenRecord {
-        TokenRecord {
-            appid: "wx".into(),
-            kind: TokenKind::Classic,
-            issued_at: 0,
-            expires_at,
-            invalid_from,
-        }
+        TokenRecord { appid: "wx".into(), kind: TokenKind::Classic, issued_at: 0, expires_at, invalid_from }
     }
 
     #[test]
@@ -340,14 +320,8 @@ mod tests {
 
     #[test]
     fn foreign_numbers_keep_their_area_code() {
-        let cn = Phone {
-            country_code: "86".into(),
-            pure: "13800138000".into(),
-        };
-        let us = Phone {
-            country_code: "1".into(),
-            pure: "2025550123".into(),
-        };
+        let cn = Phone { country_code: "86".into(), pure: "13800138000".into() };
+        let us = Phone { country_code: "1".into(), pure: "2025550123".into() };
         assert_eq!(cn.phone_number(), "13800138000");
         assert_eq!(us.phone_number(), "+12025550123");
     }

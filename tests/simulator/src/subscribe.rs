@@ -4,13 +4,13 @@
 //! one of the released version's (41030, formal state only; the pages `/_sim/pages` sets), and the user must have granted
 //! the template (43101); a one-time grant is used up by the message. Every call is in the log.
 
+use crate::keywords::check_value;
 use crate::state::{Sim, State};
 use crate::templates::Template;
 use crate::tokens::authorize;
 use crate::wx::{json_str, Call, Reply, WxErr};
 use crate::{ids, wx};
 use serde_json::{json, Map, Value};
-use wechat_edge::outbound::subscribe::check_value;
 
 /// A WeChat error with an errmsg of our own (e.g. one naming the bad field), HTTP 200 and a
 /// ` rid: ...` suffix like every other error.
@@ -58,10 +58,7 @@ fn deliver(state: &mut State, appid: &str, body: &Map<String, Value>) -> Result<
     if !app.users.contains_key(touser) {
         return Err(Refusal(40003, "invalid openid".into()));
     }
-    let template = app
-        .templates
-        .get(template_id)
-        .ok_or_else(|| Refusal(40037, "invalid template id".into()))?;
+    let template = app.templates.get(template_id).ok_or_else(|| Refusal(40037, "invalid template id".into()))?;
     check_data(template, body.get("data"))?;
     let formal = match body.get("miniprogram_state") {
         None | Some(Value::Null) => true,
@@ -112,26 +109,15 @@ fn check_data(template: &Template, data: Option<&Value>) -> Result<(), Refusal> 
     let keys = template.keys();
     for key in &keys {
         let value = match data.get(key).map(|entry| entry.get("value")) {
-            None | Some(None) | Some(Some(Value::Null)) => {
-                return Err(Refusal::data(format!("data.{key}.value is empty")))
-            }
+            None | Some(None) | Some(Some(Value::Null)) => return Err(Refusal::data(format!("data.{key}.value is empty"))),
             Some(Some(Value::String(v))) => v,
-            Some(Some(_)) => {
-                return Err(Refusal::data(format!("data.{key}.value must be a string")))
-            }
+            Some(Some(_)) => return Err(Refusal::data(format!("data.{key}.value must be a string"))),
         };
-        let allowed = template
-            .enum_values
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_slice());
-        check_value(key, value, allowed)
-            .map_err(|problem| Refusal::data(format!("data.{key}.value {problem}")))?;
+        let allowed = template.enum_values.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_slice());
+        check_value(key, value, allowed).map_err(|problem| Refusal::data(format!("data.{key}.value {problem}")))?;
     }
     match data.keys().find(|k| !keys.contains(k)) {
-        Some(extra) => Err(Refusal::data(format!(
-            "data.{extra} is not a keyword of the template"
-        ))),
+        Some(extra) => Err(Refusal::data(format!("data.{extra} is not a keyword of the template"))),
         None => Ok(()),
     }
 }

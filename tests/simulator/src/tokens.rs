@@ -15,13 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 pub fn classic_token(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
     let now = sim.clock.now();
     let mut guard = sim.lock();
-    let State {
-        apps,
-        tokens,
-        rng,
-        limits,
-        ..
-    } = &mut *guard;
+    let State { apps, tokens, rng, limits, .. } = &mut *guard;
     if call.param("grant_type") != Some("client_credential") {
         return Err(WxErr(40002));
     }
@@ -31,14 +25,7 @@ pub fn classic_token(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
         return Err(WxErr(45009));
     }
     app.classic_today.hit(day);
-    let token = mint(
-        tokens,
-        rng,
-        app,
-        TokenKind::Classic,
-        now,
-        limits.token_lifetime,
-    );
+    let token = mint(tokens, rng, app, TokenKind::Classic, now, limits.token_lifetime);
     if let Some(previous) = app.classic.replace(token.clone()) {
         if let Some(record) = tokens.get_mut(&previous) {
             record.invalidate_from(now + limits.classic_overlap);
@@ -52,13 +39,7 @@ pub fn stable_token(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
     let now = sim.clock.now();
     let body = call.json_object()?;
     let mut guard = sim.lock();
-    let State {
-        apps,
-        tokens,
-        rng,
-        limits,
-        ..
-    } = &mut *guard;
+    let State { apps, tokens, rng, limits, .. } = &mut *guard;
     if body.get("grant_type").and_then(Value::as_str) != Some("client_credential") {
         return Err(WxErr(40002));
     }
@@ -78,9 +59,7 @@ pub fn stable_token(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
         return Err(WxErr(45009));
     }
 
-    let cooling_down = app
-        .stable_last_force
-        .is_some_and(|at| now - at < limits.stable_force_cooldown);
+    let cooling_down = app.stable_last_force.is_some_and(|at| now - at < limits.stable_force_cooldown);
     if force && !cooling_down {
         // Undocumented: what the 21st forced refresh of a day answers. 45009 is our guess.
         if app.stable_force_today.get(day) >= limits.stable_force_daily {
@@ -88,14 +67,7 @@ pub fn stable_token(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
         }
         app.stable_force_today.hit(day);
         app.stable_last_force = Some(now);
-        let token = mint(
-            tokens,
-            rng,
-            app,
-            TokenKind::Stable,
-            now,
-            limits.token_lifetime,
-        );
+        let token = mint(tokens, rng, app, TokenKind::Stable, now, limits.token_lifetime);
         if let Some(previous) = app.stable.replace(token.clone()) {
             if let Some(record) = tokens.get_mut(&previous) {
                 record.invalidate_from(now + limits.stable_force_grace);
@@ -105,10 +77,7 @@ pub fn stable_token(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
     }
 
     // Normal mode (and a forced refresh inside the cooldown, which "does not happen").
-    let current = app
-        .stable
-        .as_ref()
-        .and_then(|t| tokens.get(t).map(|r| (t, r)));
+    let current = app.stable.as_ref().and_then(|t| tokens.get(t).map(|r| (t, r)));
     if let Some((token, record)) = current {
         let remaining = record.expires_at - now;
         if record.is_valid_at(now) && remaining > limits.stable_renew_window {
@@ -116,14 +85,7 @@ pub fn stable_token(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
         }
     }
     // Renewal in the last minutes: the old token keeps working until its own expiry.
-    let token = mint(
-        tokens,
-        rng,
-        app,
-        TokenKind::Stable,
-        now,
-        limits.token_lifetime,
-    );
+    let token = mint(tokens, rng, app, TokenKind::Stable, now, limits.token_lifetime);
     app.stable = Some(token.clone());
     Ok(token_reply("new", &token, limits.token_lifetime))
 }
@@ -166,23 +128,15 @@ fn mint(
     lifetime: i64,
 ) -> String {
     let token = ids::access_token(rng);
-    let record = TokenRecord {
-        appid: app.appid.clone(),
-        kind,
-        issued_at: now,
-        expires_at: now + lifetime,
-        invalid_from: None,
-    };
+    let record = TokenRecord { appid: app.appid.clone(), kind, issued_at: now, expires_at: now + lifetime, invalid_from: None };
     tokens.insert(token.clone(), record);
     token
 }
 
 /// `label` says what happened, for the console line: "new", "same", "forced new".
 fn token_reply(label: &str, token: &str, expires_in: i64) -> Reply {
-    Reply::json(json!({"access_token": token, "expires_in": expires_in})).with_note(format!(
-        "{label} token {} expires_in {expires_in}",
-        ids::short(token)
-    ))
+    Reply::json(json!({"access_token": token, "expires_in": expires_in}))
+        .with_note(format!("{label} token {} expires_in {expires_in}", ids::short(token)))
 }
 
 /// `GET /_sim/tokens`: both slots of an app, tokens in full (for tests only).

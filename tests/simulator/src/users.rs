@@ -34,40 +34,19 @@ pub async fn login_code(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
     let now = sim.clock.now();
     let mut guard = sim.lock();
     let appid = resolve_appid(&guard, req.appid.as_deref())?;
-    let State {
-        apps,
-        login_codes,
-        rng,
-        limits,
-        ..
-    } = &mut *guard;
-    let app = apps
-        .get_mut(&appid)
-        .ok_or_else(|| CtlError::bad("unknown appid"))?;
+    let State { apps, login_codes, rng, limits, .. } = &mut *guard;
+    let app = apps.get_mut(&appid).ok_or_else(|| CtlError::bad("unknown appid"))?;
     let openid = req.openid.unwrap_or_else(|| ids::openid(rng));
     let user = app.users.entry(openid.clone()).or_insert_with(|| {
-        let unionid = req
-            .unionid
-            .clone()
-            .or_else(|| app.unionid_bound.then(|| ids::openid(rng)));
+        let unionid = req.unionid.clone().or_else(|| app.unionid_bound.then(|| ids::openid(rng)));
         User::new(openid.clone(), unionid)
     });
     if req.unionid.is_some() {
         user.unionid = req.unionid;
     }
     let code = ids::code(rng);
-    login_codes.insert(
-        code.clone(),
-        PendingCode {
-            appid,
-            openid: openid.clone(),
-            issued_at: now,
-            used: false,
-            phone: None,
-        },
-    );
-    let mut reply =
-        json!({"code": code, "openid": openid, "expires_at": now + limits.login_code_lifetime});
+    login_codes.insert(code.clone(), PendingCode { appid, openid: openid.clone(), issued_at: now, used: false, phone: None });
+    let mut reply = json!({"code": code, "openid": openid, "expires_at": now + limits.login_code_lifetime});
     if let Some(unionid) = &user.unionid {
         reply["unionid"] = json!(unionid);
     }
@@ -87,46 +66,18 @@ pub struct PhoneCodeRequest {
 /// "expires_at"}`. The user must exist (mint a login code first).
 pub async fn phone_code(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
     let req: PhoneCodeRequest = parse(&body)?;
-    let phone = parse_phone(
-        req.phone.as_deref().unwrap_or(DEFAULT_PHONE),
-        req.country_code.as_deref(),
-    )
-    .ok_or_else(|| {
-        CtlError::bad("phone must be like +8613800138000 (or digits with country_code)")
-    })?;
+    let phone = parse_phone(req.phone.as_deref().unwrap_or(DEFAULT_PHONE), req.country_code.as_deref())
+        .ok_or_else(|| CtlError::bad("phone must be like +8613800138000 (or digits with country_code)"))?;
     let now = sim.clock.now();
     let mut guard = sim.lock();
     let appid = resolve_appid(&guard, req.appid.as_deref())?;
-    let State {
-        apps,
-        phone_codes,
-        rng,
-        limits,
-        ..
-    } = &mut *guard;
-    if !apps
-        .get(&appid)
-        .is_some_and(|app| app.users.contains_key(&req.openid))
-    {
-        return Err(CtlError::bad(format!(
-            "unknown openid {:?} in {appid}: mint a login code first",
-            req.openid
-        )));
+    let State { apps, phone_codes, rng, limits, .. } = &mut *guard;
+    if !apps.get(&appid).is_some_and(|app| app.users.contains_key(&req.openid)) {
+        return Err(CtlError::bad(format!("unknown openid {:?} in {appid}: mint a login code first", req.openid)));
     }
     let code = ids::code(rng);
-    phone_codes.insert(
-        code.clone(),
-        PendingCode {
-            appid,
-            openid: req.openid,
-            issued_at: now,
-            used: false,
-            phone: Some(phone),
-        },
-    );
-    Ok(Json(
-        json!({"code": code, "expires_at": now + limits.phone_code_lifetime}),
-    ))
+    phone_codes.insert(code.clone(), PendingCode { appid, openid: req.openid, issued_at: now, used: false, phone: Some(phone) });
+    Ok(Json(json!({"code": code, "expires_at": now + limits.phone_code_lifetime})))
 }
 
 #[derive(Deserialize)]
@@ -154,9 +105,7 @@ pub async fn block(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
         .and_then(|app| app.users.get_mut(&req.openid))
         .ok_or_else(|| CtlError::bad(format!("unknown openid {:?} in {appid}", req.openid)))?;
     user.blocked = req.blocked;
-    Ok(Json(
-        json!({"openid": user.openid, "blocked": user.blocked}),
-    ))
+    Ok(Json(json!({"openid": user.openid, "blocked": user.blocked})))
 }
 
 #[derive(Deserialize)]
@@ -175,11 +124,7 @@ pub async fn user_action(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
     let action = match req.kind.as_str() {
         "message" => UserAction::Message,
         "enter_session" => UserAction::EnterSession,
-        other => {
-            return Err(CtlError::bad(format!(
-                "kind must be message or enter_session, got {other:?}"
-            )))
-        }
+        other => return Err(CtlError::bad(format!("kind must be message or enter_session, got {other:?}"))),
     };
     if let Some(openid) = &req.openid {
         check_id(openid)?;
@@ -187,21 +132,15 @@ pub async fn user_action(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
     let now = sim.clock.now();
     let mut guard = sim.lock();
     let appid = resolve_appid(&guard, req.appid.as_deref())?;
-    let State {
-        apps, rng, limits, ..
-    } = &mut *guard;
-    let app = apps
-        .get_mut(&appid)
-        .ok_or_else(|| CtlError::bad("unknown appid"))?;
+    let State { apps, rng, limits, .. } = &mut *guard;
+    let app = apps.get_mut(&appid).ok_or_else(|| CtlError::bad("unknown appid"))?;
     let openid = req.openid.unwrap_or_else(|| ids::openid(rng));
     let user = app.users.entry(openid.clone()).or_insert_with(|| {
         let unionid = app.unionid_bound.then(|| ids::openid(rng));
         User::new(openid.clone(), unionid)
     });
     open_window(user, action, now, limits);
-    Ok(Json(
-        json!({"openid": openid, "cs_window": describe_window(user, now)}),
-    ))
+    Ok(Json(json!({"openid": openid, "cs_window": describe_window(user, now)})))
 }
 
 /// `GET /_sim/users?appid=&openid=` → one user, or `{"users":[...]}` without `openid`.
@@ -210,10 +149,7 @@ pub async fn show(Shared(sim): Shared<Arc<Sim>>, RawQuery(raw): RawQuery) -> Ctl
     let now = sim.clock.now();
     let state = sim.lock();
     let appid = resolve_appid(&state, q.get("appid").map(String::as_str))?;
-    let app = state
-        .apps
-        .get(&appid)
-        .ok_or_else(|| CtlError::bad("unknown appid"))?;
+    let app = state.apps.get(&appid).ok_or_else(|| CtlError::bad("unknown appid"))?;
     let describe = |u: &User| {
         json!({
             "openid": u.openid,
@@ -239,15 +175,10 @@ pub async fn show(Shared(sim): Shared<Arc<Sim>>, RawQuery(raw): RawQuery) -> Ctl
 
 /// Openids and unionids from tests: 1–64 of `[A-Za-z0-9_-]`, so they stay URL-safe.
 fn check_id(id: &str) -> Result<(), CtlError> {
-    let ok = (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let ok = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(())
     } else {
-        Err(CtlError::bad(format!(
-            "ids must be 1-64 of [A-Za-z0-9_-], got {id:?}"
-        )))
+        Err(CtlError::bad(format!("ids must be 1-64 of [A-Za-z0-9_-], got {id:?}")))
     }
 }

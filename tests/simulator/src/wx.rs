@@ -19,17 +19,12 @@ pub struct Call {
 impl Call {
     /// The first value of a query parameter.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// A query parameter that must be present and non-empty, or `missing` is the errcode.
     pub fn required(&self, name: &str, missing: i64) -> Result<&str, WxErr> {
-        self.param(name)
-            .filter(|v| !v.is_empty())
-            .ok_or(WxErr(missing))
+        self.param(name).filter(|v| !v.is_empty()).ok_or(WxErr(missing))
     }
 
     /// The body as a JSON object: empty → 44002, anything else that is not an object → 47001.
@@ -45,11 +40,7 @@ impl Call {
 }
 
 /// A string field of a JSON body: absent or empty → `missing`, not a string → 47001.
-pub fn json_str<'a>(
-    body: &'a Map<String, Value>,
-    name: &str,
-    missing: i64,
-) -> Result<&'a str, WxErr> {
+pub fn json_str<'a>(body: &'a Map<String, Value>, name: &str, missing: i64) -> Result<&'a str, WxErr> {
     match body.get(name) {
         None | Some(Value::Null) => Err(WxErr(missing)),
         Some(Value::String(s)) if s.is_empty() => Err(WxErr(missing)),
@@ -101,13 +92,7 @@ impl Reply {
 
     /// A non-WeChat answer, e.g. the HTML page a load balancer sends with a 5xx.
     pub fn page(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
-        Reply {
-            status,
-            content_type: content_type.to_string(),
-            body: body.into(),
-            errcode: None,
-            note: None,
-        }
+        Reply { status, content_type: content_type.to_string(), body: body.into(), errcode: None, note: None }
     }
 
     pub fn with_note(mut self, note: impl Into<String>) -> Reply {
@@ -171,10 +156,7 @@ mod tests {
         assert_eq!(reply.content_type, "application/json; encoding=utf-8");
         assert_eq!(reply.errcode, Some(40029));
         let body: Value = serde_json::from_slice(&reply.body).unwrap();
-        assert_eq!(
-            body["errmsg"],
-            "invalid code rid: 0a1b2c3d-0a1b2c3d-0a1b2c3d"
-        );
+        assert_eq!(body["errmsg"], "invalid code rid: 0a1b2c3d-0a1b2c3d-0a1b2c3d");
     }
 
     #[test]

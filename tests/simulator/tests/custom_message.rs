@@ -7,12 +7,7 @@ use common::*;
 use serde_json::{json, Value};
 
 async fn send(sim: &TestSim, token: &str, body: Value) -> Answer {
-    sim.post(
-        "/cgi-bin/message/custom/send",
-        &[("access_token", token)],
-        &body,
-    )
-    .await
+    sim.post("/cgi-bin/message/custom/send", &[("access_token", token)], &body).await
 }
 
 fn text(openid: &str, content: &str) -> Value {
@@ -20,8 +15,7 @@ fn text(openid: &str, content: &str) -> Value {
 }
 
 async fn act(sim: &TestSim, openid: &str, kind: &str) {
-    sim.control("/_sim/user_action", json!({"openid": openid, "kind": kind}))
-        .await;
+    sim.control("/_sim/user_action", json!({"openid": openid, "kind": kind})).await;
 }
 
 #[tokio::test]
@@ -50,10 +44,7 @@ async fn the_message_window_closes_after_48_hours() {
     sim.advance(48 * 3600).await;
     let token = sim.token().await;
 
-    assert_eq!(
-        send(&sim, &token, text(&openid, "late")).await.errcode(),
-        45015
-    );
+    assert_eq!(send(&sim, &token, text(&openid, "late")).await.errcode(), 45015);
 }
 
 #[tokio::test]
@@ -65,9 +56,7 @@ async fn entering_the_session_allows_2_sends_within_a_minute() {
 
     let first = send(&sim, &token, text(&openid, "welcome")).await.errcode();
     sim.advance(60).await;
-    let late = send(&sim, &token, text(&openid, "still there?"))
-        .await
-        .errcode();
+    let late = send(&sim, &token, text(&openid, "still there?")).await.errcode();
     act(&sim, &openid, "enter_session").await;
     let codes: Vec<i64> = [
         send(&sim, &token, text(&openid, "1")).await.errcode(),
@@ -88,46 +77,22 @@ async fn sends_are_checked_for_openid_type_shape_and_size() {
     let (_, openid) = sim.login_code().await;
     act(&sim, &openid, "message").await;
 
-    let unknown = send(&sim, &token, text("oNobodyHere", "hi"))
-        .await
-        .errcode();
-    let bad_type = send(
-        &sim,
-        &token,
-        json!({"touser": openid, "msgtype": "voice", "voice": {}}),
-    )
-    .await
-    .errcode();
-    let no_object = send(&sim, &token, json!({"touser": openid, "msgtype": "text"}))
-        .await
-        .errcode();
-    let too_long = send(&sim, &token, text(&openid, &"字".repeat(683)))
-        .await
-        .errcode();
+    let unknown = send(&sim, &token, text("oNobodyHere", "hi")).await.errcode();
+    let bad_type = send(&sim, &token, json!({"touser": openid, "msgtype": "voice", "voice": {}})).await.errcode();
+    let no_object = send(&sim, &token, json!({"touser": openid, "msgtype": "text"})).await.errcode();
+    let too_long = send(&sim, &token, text(&openid, &"字".repeat(683))).await.errcode();
     let card = json!({"touser": openid, "msgtype": "miniprogrampage",
         "miniprogrampage": {"title": "t", "pagepath": "pages/index/index?a=1", "thumb_media_id": "m"}});
     let card = send(&sim, &token, card).await.errcode();
 
-    assert_eq!(
-        [unknown, bad_type, no_object, too_long, card],
-        [40003, 40008, 47001, 45002, 0]
-    );
+    assert_eq!([unknown, bad_type, no_object, too_long, card], [40003, 40008, 47001, 45002, 0]);
     let logged = sim.calls("/cgi-bin/message/custom/send").await;
-    assert_eq!(
-        logged.last().unwrap()["body"]["miniprogrampage"]["title"],
-        "t"
-    );
+    assert_eq!(logged.last().unwrap()["body"]["miniprogrampage"]["title"], "t");
 }
 
 async fn typing(sim: &TestSim, token: &str, openid: &str, command: &str) -> i64 {
     let body = json!({"touser": openid, "command": command});
-    sim.post(
-        "/cgi-bin/message/custom/typing",
-        &[("access_token", token)],
-        &body,
-    )
-    .await
-    .errcode()
+    sim.post("/cgi-bin/message/custom/typing", &[("access_token", token)], &body).await.errcode()
 }
 
 #[tokio::test]
@@ -146,18 +111,7 @@ async fn typing_needs_a_recent_user_action_and_cannot_be_set_twice() {
     sim.advance(31).await;
     let stale = typing(&sim, &token, &openid, "Typing").await;
 
-    assert_eq!(
-        [
-            without_action,
-            first,
-            again,
-            cancelled,
-            after_cancel,
-            bad,
-            stale
-        ],
-        [45080, 0, 45081, 0, 0, 45072, 45080]
-    );
+    assert_eq!([without_action, first, again, cancelled, after_cancel, bad, stale], [45080, 0, 45081, 0, 0, 45072, 45080]);
 }
 
 #[tokio::test]

@@ -32,30 +32,18 @@ async fn faults_for_a_path_are_consumed_in_order() {
 #[tokio::test]
 async fn a_fault_on_one_path_leaves_others_alone() {
     let sim = spawn_sim().await;
-    sim.control(
-        "/_sim/faults",
-        json!({"path": "/sns/jscode2session", "errcode": -1}),
-    )
-    .await;
+    sim.control("/_sim/faults", json!({"path": "/sns/jscode2session", "errcode": -1})).await;
 
     assert_eq!(sim.stable_token(false).await.errcode(), 0);
     let (code, _) = sim.login_code().await;
     assert_eq!(sim.jscode2session(APPID, SECRET, &code).await.errcode(), -1);
-    assert_eq!(
-        sim.jscode2session(APPID, SECRET, &code).await.errcode(),
-        0,
-        "the faulted call used no code"
-    );
+    assert_eq!(sim.jscode2session(APPID, SECRET, &code).await.errcode(), 0, "the faulted call used no code");
 }
 
 #[tokio::test]
 async fn a_5xx_fault_answers_an_html_page() {
     let sim = spawn_sim().await;
-    sim.control(
-        "/_sim/faults",
-        json!({"path": "/cgi-bin/stable_token", "status": 503}),
-    )
-    .await;
+    sim.control("/_sim/faults", json!({"path": "/cgi-bin/stable_token", "status": 503})).await;
 
     let answer = sim.stable_token(false).await;
 
@@ -84,11 +72,7 @@ async fn a_malformed_fault_garbles_the_body_and_a_content_type_fault_relabels_it
     let relabelled = sim.stable_token(false).await;
 
     assert_eq!(garbled.status, 200);
-    assert!(
-        serde_json::from_str::<serde_json::Value>(&garbled.text).is_err(),
-        "{}",
-        garbled.text
-    );
+    assert!(serde_json::from_str::<serde_json::Value>(&garbled.text).is_err(), "{}", garbled.text);
     assert_eq!(relabelled.content_type, "text/plain");
     assert!(relabelled.json()["access_token"].is_string());
 }
@@ -96,11 +80,7 @@ async fn a_malformed_fault_garbles_the_body_and_a_content_type_fault_relabels_it
 #[tokio::test]
 async fn a_delay_fault_answers_late_but_normally() {
     let sim = spawn_sim().await;
-    sim.control(
-        "/_sim/faults",
-        json!({"path": "/cgi-bin/stable_token", "delay_ms": 300}),
-    )
-    .await;
+    sim.control("/_sim/faults", json!({"path": "/cgi-bin/stable_token", "delay_ms": 300})).await;
 
     let started = Instant::now();
     let answer = sim.stable_token(false).await;
@@ -112,22 +92,12 @@ async fn a_delay_fault_answers_late_but_normally() {
 #[tokio::test]
 async fn the_nth_call_can_be_made_to_fail_and_faults_can_be_cleared() {
     let sim = spawn_sim().await;
-    sim.control(
-        "/_sim/faults",
-        json!({"path": "*", "errcode": -1, "after": 1, "times": 0}),
-    )
-    .await;
+    sim.control("/_sim/faults", json!({"path": "*", "errcode": -1, "after": 1, "times": 0})).await;
 
     let first = sim.stable_token(false).await.errcode();
     let second = sim.stable_token(false).await.errcode();
     let third = sim.classic_token().await.errcode();
-    let cleared = sim
-        .http
-        .delete(format!("{}/_sim/faults", sim.base))
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let cleared = sim.http.delete(format!("{}/_sim/faults", sim.base)).send().await.unwrap().status();
     let fourth = sim.stable_token(false).await.errcode();
 
     assert_eq!([first, second, third, fourth], [0, -1, -1, 0]);
@@ -138,9 +108,7 @@ async fn the_nth_call_can_be_made_to_fail_and_faults_can_be_cleared() {
 async fn a_fault_without_any_effect_is_a_bad_request() {
     let sim = spawn_sim().await;
 
-    let answer = sim
-        .post("/_sim/faults", &[], &json!({"path": "/cgi-bin/token"}))
-        .await;
+    let answer = sim.post("/_sim/faults", &[], &json!({"path": "/cgi-bin/token"})).await;
 
     assert_eq!(answer.status, 400);
     assert!(answer.json()["error"].is_string());
@@ -167,10 +135,7 @@ async fn the_log_records_calls_with_the_secret_redacted() {
     assert_eq!(classic[0]["query"]["secret"], "***");
     assert_eq!(classic[0]["query"]["grant_type"], "client_credential");
     let everything = sim.control_get("/_sim/log", &[]).await.to_string();
-    assert!(
-        !everything.contains(SECRET),
-        "the secret must never be logged"
-    );
+    assert!(!everything.contains(SECRET), "the secret must never be logged");
 }
 
 #[tokio::test]
@@ -178,10 +143,7 @@ async fn the_log_keeps_errcodes_and_leaves_out_control_calls() {
     let sim = spawn_sim().await;
     sim.round_trip("garbage").await;
 
-    let calls = sim.control_get("/_sim/log", &[]).await["calls"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let calls = sim.control_get("/_sim/log", &[]).await["calls"].as_array().unwrap().clone();
 
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0]["path"], "/cgi-bin/get_api_domain_ip");
@@ -192,16 +154,12 @@ async fn the_log_keeps_errcodes_and_leaves_out_control_calls() {
 async fn clearing_the_log_empties_it_and_sequence_numbers_keep_growing() {
     let sim = spawn_sim().await;
     sim.stable_token(false).await;
-    let before = sim.calls("/cgi-bin/stable_token").await[0]["seq"]
-        .as_u64()
-        .unwrap();
+    let before = sim.calls("/cgi-bin/stable_token").await[0]["seq"].as_u64().unwrap();
 
     sim.control("/_sim/log/clear", json!({})).await;
     let emptied = sim.calls("/cgi-bin/stable_token").await;
     sim.stable_token(false).await;
-    let after = sim.calls("/cgi-bin/stable_token").await[0]["seq"]
-        .as_u64()
-        .unwrap();
+    let after = sim.calls("/cgi-bin/stable_token").await[0]["seq"].as_u64().unwrap();
 
     assert!(emptied.is_empty());
     assert!(after > before);

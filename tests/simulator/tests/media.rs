@@ -25,44 +25,24 @@ async fn upload(sim: &TestSim, token: &str, media_type: &str, body: Vec<u8>) -> 
         .http
         .post(format!("{}/cgi-bin/media/upload", sim.base))
         .query(&[("access_token", token), ("type", media_type)])
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
+        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
         .body(body)
         .send()
         .await
         .expect("the simulator answers");
     let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    Answer {
-        status,
-        content_type,
-        text: response.text().await.expect("a body"),
-    }
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    Answer { status, content_type, text: response.text().await.expect("a body") }
 }
 
 async fn send_image(sim: &TestSim, token: &str, openid: &str, media_id: &str) -> i64 {
     let body = json!({"touser": openid, "msgtype": "image", "image": {"media_id": media_id}});
-    sim.post(
-        "/cgi-bin/message/custom/send",
-        &[("access_token", token)],
-        &body,
-    )
-    .await
-    .errcode()
+    sim.post("/cgi-bin/message/custom/send", &[("access_token", token)], &body).await.errcode()
 }
 
 /// A user who has just written to customer service (so the app may send to them).
 async fn user_in_session(sim: &TestSim) -> String {
-    let acted = sim
-        .control("/_sim/user_action", json!({"kind": "message"}))
-        .await;
+    let acted = sim.control("/_sim/user_action", json!({"kind": "message"})).await;
     acted["openid"].as_str().expect("an openid").to_string()
 }
 
@@ -78,11 +58,7 @@ async fn an_uploaded_image_can_be_sent_until_it_expires_after_three_days() {
     let fresh = send_image(&sim, &token, &openid, &media_id).await;
     sim.advance(3 * 86_400).await;
     let token = sim.token().await;
-    sim.control(
-        "/_sim/user_action",
-        json!({"openid": openid, "kind": "message"}),
-    )
-    .await;
+    sim.control("/_sim/user_action", json!({"openid": openid, "kind": "message"})).await;
     let expired = send_image(&sim, &token, &openid, &media_id).await;
 
     assert_eq!(uploaded.status, 200);
@@ -115,15 +91,9 @@ async fn only_images_may_be_uploaded_and_the_file_must_be_there() {
     let json_body = upload(&sim, &token, "image", b"{\"media\":\"x\"}".to_vec()).await;
     let no_token = upload(&sim, "", "image", form("media", JPEG)).await;
 
-    let codes: Vec<i64> = [&voice, &wrong_field, &empty, &json_body, &no_token]
-        .iter()
-        .map(|a| a.errcode())
-        .collect();
+    let codes: Vec<i64> = [&voice, &wrong_field, &empty, &json_body, &no_token].iter().map(|a| a.errcode()).collect();
     assert_eq!(codes, [40004, 41005, 41005, 41005, 41001]);
-    assert!(voice.json()["errmsg"]
-        .as_str()
-        .unwrap()
-        .starts_with("invalid media type rid: "));
+    assert!(voice.json()["errmsg"].as_str().unwrap().starts_with("invalid media type rid: "));
 }
 
 #[tokio::test]
@@ -131,9 +101,7 @@ async fn uploads_are_in_the_call_log_and_listed_with_their_expiry() {
     let sim = spawn_sim().await;
     let token = sim.token().await;
 
-    let reply = upload(&sim, &token, "image", form("media", JPEG))
-        .await
-        .json();
+    let reply = upload(&sim, &token, "image", form("media", JPEG)).await.json();
 
     let calls = sim.calls("/cgi-bin/media/upload").await;
     assert_eq!(calls.len(), 1);
@@ -144,8 +112,5 @@ async fn uploads_are_in_the_call_log_and_listed_with_their_expiry() {
     assert_eq!(media["media_id"], reply["media_id"]);
     assert_eq!(media["size"], JPEG.len());
     assert_eq!(media["filename"], "cat.jpg");
-    assert_eq!(
-        media["expires_at"].as_i64(),
-        reply["created_at"].as_i64().map(|t| t + 3 * 86_400)
-    );
+    assert_eq!(media["expires_at"].as_i64(), reply["created_at"].as_i64().map(|t| t + 3 * 86_400));
 }

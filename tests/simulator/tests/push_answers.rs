@@ -14,22 +14,11 @@ async fn an_encrypted_transfer_reply_is_recognised() {
     let sim = spawn_sim().await;
     let hook = Webhook::start(APPID, Behaviour::Transfer).await;
 
-    let xml = push(
-        &sim,
-        encrypted(text_push(&hook, "a human please"), "xml", "safe"),
-    )
-    .await;
-    let json = push(
-        &sim,
-        encrypted(text_push(&hook, "a human please"), "json", "safe"),
-    )
-    .await;
+    let xml = push(&sim, encrypted(text_push(&hook, "a human please"), "xml", "safe")).await;
+    let json = push(&sim, encrypted(text_push(&hook, "a human please"), "json", "safe")).await;
     let plain = push(&sim, text_push(&hook, "a human please")).await;
 
-    assert_eq!(
-        [&xml["outcome"], &json["outcome"], &plain["outcome"]],
-        ["transfer", "transfer", "transfer"]
-    );
+    assert_eq!([&xml["outcome"], &json["outcome"], &plain["outcome"]], ["transfer", "transfer", "transfer"]);
     assert!(hook.seen()[0].body.contains("<Encrypt>"));
     assert!(xml.get("user_saw").is_none());
 }
@@ -58,14 +47,7 @@ async fn a_delivered_text_message_opens_the_customer_service_window() {
     let send = |content: &str| {
         let body = json!({"touser": openid, "msgtype": "text", "text": {"content": content}});
         let (sim, token) = (&sim, token.clone());
-        async move {
-            sim.post(
-                "/cgi-bin/message/custom/send",
-                &[("access_token", &token)],
-                &body,
-            )
-            .await
-        }
+        async move { sim.post("/cgi-bin/message/custom/send", &[("access_token", &token)], &body).await }
     };
 
     let before = send("too early").await.errcode();
@@ -102,30 +84,12 @@ async fn the_url_check_passes_only_when_the_echostr_comes_back_exactly() {
     let good = Webhook::start(APPID, Behaviour::Success).await;
     let sloppy = Webhook::start(APPID, Behaviour::Body("\"not the echostr\"")).await;
 
-    let ok = sim
-        .control(
-            "/_sim/push/verify",
-            json!({"url": good.url, "token": TOKEN}),
-        )
-        .await;
-    let wrong_token = sim
-        .control(
-            "/_sim/push/verify",
-            json!({"url": good.url, "token": "other"}),
-        )
-        .await;
-    let wrong_body = sim
-        .control(
-            "/_sim/push/verify",
-            json!({"url": sloppy.url, "token": TOKEN}),
-        )
-        .await;
+    let ok = sim.control("/_sim/push/verify", json!({"url": good.url, "token": TOKEN})).await;
+    let wrong_token = sim.control("/_sim/push/verify", json!({"url": good.url, "token": "other"})).await;
+    let wrong_body = sim.control("/_sim/push/verify", json!({"url": sloppy.url, "token": TOKEN})).await;
 
     assert_eq!(ok["ok"], true);
     assert_eq!(ok["body"], ok["echostr"]);
-    assert_eq!(
-        (wrong_token["ok"].clone(), wrong_token["status"].clone()),
-        (json!(false), json!(401))
-    );
+    assert_eq!((wrong_token["ok"].clone(), wrong_token["status"].clone()), (json!(false), json!(401)));
     assert_eq!(wrong_body["ok"], false);
 }

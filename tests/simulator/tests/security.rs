@@ -6,8 +6,7 @@ use common::*;
 use serde_json::{json, Value};
 
 async fn check(sim: &TestSim, token: &str, body: Value) -> Answer {
-    sim.post("/wxa/msg_sec_check", &[("access_token", token)], &body)
-        .await
+    sim.post("/wxa/msg_sec_check", &[("access_token", token)], &body).await
 }
 
 fn v2(openid: &str, content: &str, scene: i64) -> Value {
@@ -16,10 +15,7 @@ fn v2(openid: &str, content: &str, scene: i64) -> Value {
 
 fn is_trace_id(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| p.len() == 8 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+    parts.len() == 3 && parts.iter().all(|p| p.len() == 8 && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[tokio::test]
@@ -52,12 +48,7 @@ async fn a_risky_word_is_risky_with_label_20001_still_errcode_0() {
     let body = in_content.json();
     assert_eq!(in_content.errcode(), 0);
     assert_eq!(body["result"], json!({"suggest": "risky", "label": 20001}));
-    let keyword = body["detail"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["strategy"] == "keyword")
-        .unwrap();
+    let keyword = body["detail"].as_array().unwrap().iter().find(|d| d["strategy"] == "keyword").unwrap();
     assert_eq!(keyword["keyword"], "违禁词");
     assert_eq!(in_nickname.json()["result"]["suggest"], "risky");
 }
@@ -68,9 +59,7 @@ async fn the_risky_words_can_be_changed() {
     let token = sim.token().await;
     let (_, openid) = sim.login_code().await;
 
-    let set = sim
-        .control("/_sim/risky_words", json!({"risky_words": ["spam"]}))
-        .await;
+    let set = sim.control("/_sim/risky_words", json!({"risky_words": ["spam"]})).await;
     let old_word = check(&sim, &token, v2(&openid, "违禁词", 2)).await;
     let new_word = check(&sim, &token, v2(&openid, "buy spam now", 2)).await;
     let shown = sim.control_get("/_sim/risky_words", &[]).await;
@@ -117,12 +106,8 @@ async fn the_body_is_checked_with_wechats_errcodes() {
         let answer = check(&sim, &token, body.clone()).await;
         assert_eq!(answer.errcode(), expected, "{body}: {}", answer.text);
     }
-    let empty = sim
-        .post_raw(&format!("/wxa/msg_sec_check?access_token={token}"), "")
-        .await;
-    let no_token = sim
-        .post("/wxa/msg_sec_check", &[], &v2(&openid, "hello", 2))
-        .await;
+    let empty = sim.post_raw(&format!("/wxa/msg_sec_check?access_token={token}"), "").await;
+    let no_token = sim.post("/wxa/msg_sec_check", &[], &v2(&openid, "hello", 2)).await;
     assert_eq!(empty.errcode(), 44002);
     assert_eq!(no_token.errcode(), 41001);
 }
@@ -147,10 +132,7 @@ async fn version_1_answers_87014_for_risky_content() {
     let fine = check(&sim, &token, json!({"content": "hello"})).await;
 
     assert_eq!(risky.errcode(), 87014);
-    assert!(risky.json()["errmsg"]
-        .as_str()
-        .unwrap()
-        .starts_with("risky content rid: "));
+    assert!(risky.json()["errmsg"].as_str().unwrap().starts_with("risky content rid: "));
     assert_eq!(fine.json(), json!({"errcode": 0, "errmsg": "ok"}));
 }
 

@@ -38,10 +38,7 @@ pub fn parts(body: &[u8]) -> Option<Vec<Part<'_>>> {
             return Some(parts);
         }
         // Transport padding may follow a delimiter before its line break.
-        let padding = after
-            .iter()
-            .take_while(|b| **b == b' ' || **b == b'\t')
-            .count();
+        let padding = after.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
         rest = after.get(padding..)?.strip_prefix(b"\r\n")?;
     }
 }
@@ -57,12 +54,7 @@ fn split_head(part: &[u8]) -> Option<(&[u8], &[u8])> {
 
 fn read_head(head: &[u8]) -> Option<Part<'static>> {
     let head = std::str::from_utf8(head).ok()?;
-    let mut part = Part {
-        name: None,
-        filename: None,
-        content_type: None,
-        data: &[],
-    };
+    let mut part = Part { name: None, filename: None, content_type: None, data: &[] };
     for line in head.split("\r\n").filter(|l| !l.is_empty()) {
         let (name, value) = line.split_once(':')?;
         match name.trim().to_ascii_lowercase().as_str() {
@@ -85,10 +77,7 @@ fn parameter(value: &str, wanted: &str) -> Option<String> {
             return None;
         }
         let val = val.trim();
-        let unquoted = val
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .unwrap_or(val);
+        let unquoted = val.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(val);
         Some(unquoted.to_string())
     })
 }

@@ -12,7 +12,9 @@ pub enum Action {
         content: String,
     },
     /// A picture: WeChat fills in a fake `PicUrl` and `MediaId`.
-    Image { openid: Option<String> },
+    Image {
+        openid: Option<String>,
+    },
     #[serde(rename = "miniprogrampage")]
     MiniProgramPage {
         openid: Option<String>,
@@ -30,7 +32,9 @@ pub enum Action {
         event_key: Option<String>,
     },
     /// An exact body, sent as-is.
-    Raw { body: String },
+    Raw {
+        body: String,
+    },
 }
 
 impl Action {
@@ -47,10 +51,7 @@ impl Action {
 
     /// User messages carry a `MsgId`; events do not.
     pub fn is_message(&self) -> bool {
-        matches!(
-            self,
-            Action::Text { .. } | Action::Image { .. } | Action::MiniProgramPage { .. }
-        )
+        matches!(self, Action::Text { .. } | Action::Image { .. } | Action::MiniProgramPage { .. })
     }
 }
 

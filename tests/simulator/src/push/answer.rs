@@ -2,11 +2,8 @@
 //! `transfer_customer_service` reply, a text reply, or something it cannot use — in the
 //! configured format, and encrypted in safe mode (checked against `MsgSignature` first).
 
-use super::wire::{read_fields, text_field};
+use crate::wire::{msg_signature, read_fields, same_hex, text_field, Format, Mode, PushCipher};
 use serde_json::{Map, Value};
-use wechat_edge::crypto::signature::{hex_eq, msg_signature};
-use wechat_edge::crypto::MsgCrypt;
-use wechat_edge::push::{Format, Mode};
 
 /// What the user sees when the webhook times out, fails or answers nonsense (§8.6).
 pub const FAILURE_NOTICE: &str = "该小程序客服暂时无法提供服务，请稍后再试";
@@ -58,9 +55,7 @@ pub fn classify(ctx: &ReplyContext<'_>, body: &str) -> Verdict {
         Format::Json => "JSON",
     };
     let Some(mut fields) = read_fields(ctx.format, body) else {
-        return Verdict::Abnormal(format!(
-            "the reply is not `success`, empty, or an {format} document (the configured format)"
-        ));
+        return Verdict::Abnormal(format!("the reply is not `success`, empty, or an {format} document (the configured format)"));
     };
     match fields.remove("Encrypt") {
         Some(encrypt) => match open_encrypted(ctx, &fields, encrypt) {
@@ -68,39 +63,30 @@ pub fn classify(ctx: &ReplyContext<'_>, body: &str) -> Verdict {
             Err(why) => Verdict::Abnormal(why),
         },
         // Safe mode hides everything but the addressee, so WeChat expects the reply hidden too.
-        None if ctx.mode == Mode::Safe => Verdict::Abnormal(
-            "safe mode needs an encrypted reply (Encrypt, MsgSignature, TimeStamp, Nonce)".into(),
-        ),
+        None if ctx.mode == Mode::Safe => {
+            Verdict::Abnormal("safe mode needs an encrypted reply (Encrypt, MsgSignature, TimeStamp, Nonce)".into())
+        }
         None => classify_plain(ctx, &fields),
     }
 }
 
 /// Checks `MsgSignature` over (token, TimeStamp, Nonce, Encrypt), then decrypts.
-fn open_encrypted(
-    ctx: &ReplyContext<'_>,
-    fields: &Map<String, Value>,
-    encrypt: Value,
-) -> Result<Map<String, Value>, String> {
+fn open_encrypted(ctx: &ReplyContext<'_>, fields: &Map<String, Value>, encrypt: Value) -> Result<Map<String, Value>, String> {
     let Value::String(encrypt) = encrypt else {
         return Err("Encrypt is not a string".into());
     };
-    let key = ctx
-        .aes_key
-        .ok_or("an encrypted reply although the push is in plaintext mode")?;
+    let key = ctx.aes_key.ok_or("an encrypted reply although the push is in plaintext mode")?;
     let missing = |name: &str| format!("the encrypted reply has no {name}");
     let signature = text_field(fields, "MsgSignature").ok_or_else(|| missing("MsgSignature"))?;
     let timestamp = text_field(fields, "TimeStamp").ok_or_else(|| missing("TimeStamp"))?;
     let nonce = text_field(fields, "Nonce").ok_or_else(|| missing("Nonce"))?;
     let expected = msg_signature(ctx.token, &timestamp, &nonce, &encrypt);
-    if !hex_eq(&expected, &signature) {
+    if !same_hex(&expected, &signature) {
         return Err("MsgSignature does not match the Token".into());
     }
-    let crypt = MsgCrypt::new(key, ctx.appid).map_err(|e| e.to_string())?;
-    let inner = crypt
-        .decrypt(&encrypt)
-        .map_err(|e| format!("Encrypt does not decrypt: {e}"))?;
-    read_fields(ctx.format, &inner)
-        .ok_or_else(|| "the decrypted reply is not a document in the configured format".into())
+    let cipher = PushCipher::new(key, ctx.appid).map_err(|e| e.to_string())?;
+    let inner = cipher.decrypt(&encrypt).map_err(|e| format!("Encrypt does not decrypt: {e}"))?;
+    read_fields(ctx.format, &inner).ok_or_else(|| "the decrypted reply is not a document in the configured format".into())
 }
 
 fn classify_plain(ctx: &ReplyContext<'_>, fields: &Map<String, Value>) -> Verdict {
@@ -130,20 +116,12 @@ fn classify_plain(ctx: &ReplyContext<'_>, fields: &Map<String, Value>) -> Verdic
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wechat_edge::push::{encrypt_reply, text_reply, transfer_reply};
+    use crate::wire::reply::{encrypt as encrypt_reply, text as text_reply, transfer as transfer_reply};
 
     const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
     fn ctx(format: Format, mode: Mode) -> ReplyContext<'static> {
-        ReplyContext {
-            format,
-            mode,
-            token: "tok",
-            aes_key: Some(KEY),
-            appid: "wx1",
-            openid: Some("oUser"),
-            to_user_name: "gh_1",
-        }
+        ReplyContext { format, mode, token: "tok", aes_key: Some(KEY), appid: "wx1", openid: Some("oUser"), to_user_name: "gh_1" }
     }
 
     #[test]
@@ -158,26 +136,17 @@ mod tests {
     fn a_transfer_in_the_configured_format_is_recognised() {
         let xml = transfer_reply(Format::Xml, "oUser", "gh_1", 1);
         let json = transfer_reply(Format::Json, "oUser", "gh_1", 1);
-        assert_eq!(
-            classify(&ctx(Format::Xml, Mode::Plain), &xml),
-            Verdict::Transfer
-        );
-        assert_eq!(
-            classify(&ctx(Format::Json, Mode::Compatible), &json),
-            Verdict::Transfer
-        );
-        assert!(matches!(
-            classify(&ctx(Format::Json, Mode::Plain), &xml),
-            Verdict::Abnormal(_)
-        ));
+        assert_eq!(classify(&ctx(Format::Xml, Mode::Plain), &xml), Verdict::Transfer);
+        assert_eq!(classify(&ctx(Format::Json, Mode::Compatible), &json), Verdict::Transfer);
+        assert!(matches!(classify(&ctx(Format::Json, Mode::Plain), &xml), Verdict::Abnormal(_)));
     }
 
     #[test]
     fn an_encrypted_reply_is_checked_and_opened() {
-        let crypt = MsgCrypt::new(KEY, "wx1").unwrap();
+        let cipher = PushCipher::new(KEY, "wx1").unwrap();
         let plain = text_reply(Format::Json, "oUser", "gh_1", 1, "hello");
-        let sealed = encrypt_reply(Format::Json, &crypt, "tok", &plain, 7, "n1", [5; 16]);
-        let forged = encrypt_reply(Format::Json, &crypt, "other", &plain, 7, "n1", [5; 16]);
+        let sealed = encrypt_reply(Format::Json, &cipher, "tok", &plain, 7, "n1", [5; 16]);
+        let forged = encrypt_reply(Format::Json, &cipher, "other", &plain, 7, "n1", [5; 16]);
         let safe = ctx(Format::Json, Mode::Safe);
         assert_eq!(classify(&safe, &sealed), Verdict::TextReply("hello".into()));
         assert!(matches!(classify(&safe, &forged), Verdict::Abnormal(_)));

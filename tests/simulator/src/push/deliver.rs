@@ -3,14 +3,14 @@
 //! to simulate lost answers, deliver a fixed number of times, one after another or all at once.
 
 use super::answer::{classify, ReplyContext, Verdict};
+use super::compose::{outgoing, Outgoing, Params};
 use super::journal::Delivery;
 use super::request::{Plan, Schedule};
-use super::wire::{outgoing, Outgoing, Params};
 use crate::state::Sim;
+use crate::wire::Format;
 use std::io::Write;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
-use wechat_edge::push::Format;
 
 /// Everything fixed for the deliveries of one push.
 pub struct Job<'a> {
@@ -48,18 +48,12 @@ pub async fn deliver_all(job: &Job<'_>) -> Vec<Delivery> {
                 }
             }
         }
-        Schedule::Forced {
-            times,
-            concurrent: false,
-        } => {
+        Schedule::Forced { times, concurrent: false } => {
             for attempt in 1..=times {
                 done.push(deliver_one(job, attempt).await);
             }
         }
-        Schedule::Forced {
-            times,
-            concurrent: true,
-        } => done = deliver_together(job, times).await,
+        Schedule::Forced { times, concurrent: true } => done = deliver_together(job, times).await,
     }
     done
 }
@@ -67,13 +61,7 @@ pub async fn deliver_all(job: &Job<'_>) -> Vec<Delivery> {
 async fn deliver_one(job: &Job<'_>, attempt: u32) -> Delivery {
     let at = job.sim.clock.now();
     let out = request_for(job, attempt);
-    let sent = send(
-        job.client.clone(),
-        out.clone(),
-        job.plan.format,
-        job.plan.timeout,
-    )
-    .await;
+    let sent = send(job.client.clone(), out.clone(), job.plan.format, job.plan.timeout).await;
     record(job, attempt, at, out, sent)
 }
 
@@ -97,10 +85,7 @@ async fn deliver_together(job: &Job<'_>, times: u32) -> Vec<Delivery> {
         }
     }
     finished.sort_by_key(|(attempt, _, _)| *attempt);
-    finished
-        .into_iter()
-        .map(|(attempt, out, sent)| record(job, attempt, at, out, sent))
-        .collect()
+    finished.into_iter().map(|(attempt, out, sent)| record(job, attempt, at, out, sent)).collect()
 }
 
 /// The first delivery's parameters, reused unless the request wants fresh ones per attempt.
@@ -108,20 +93,10 @@ fn request_for(job: &Job<'_>, attempt: u32) -> Outgoing {
     let params = if attempt == 1 || job.plan.same_params_on_retry {
         job.first.clone()
     } else {
-        let timestamp = job
-            .plan
-            .timestamp
-            .unwrap_or_else(|| u64::try_from(job.sim.clock.now()).unwrap_or(0));
+        let timestamp = job.plan.timestamp.unwrap_or_else(|| u64::try_from(job.sim.clock.now()).unwrap_or(0));
         Params::fresh(&mut job.sim.lock().rng, timestamp)
     };
-    outgoing(
-        job.plan,
-        job.appid,
-        job.to_user_name,
-        job.openid,
-        job.plain,
-        &params,
-    )
+    outgoing(job.plan, job.appid, job.to_user_name, job.openid, job.plain, &params)
 }
 
 async fn send(client: reqwest::Client, out: Outgoing, format: Format, timeout: Duration) -> Sent {
@@ -130,13 +105,8 @@ async fn send(client: reqwest::Client, out: Outgoing, format: Format, timeout: D
         Format::Json => "application/json",
     };
     let started = Instant::now();
-    let result = client
-        .post(&out.url)
-        .header(reqwest::header::CONTENT_TYPE, content_type)
-        .body(out.body)
-        .timeout(timeout)
-        .send()
-        .await;
+    let result =
+        client.post(&out.url).header(reqwest::header::CONTENT_TYPE, content_type).body(out.body).timeout(timeout).send().await;
     let answered = match result {
         Ok(response) => {
             let status = response.status().as_u16();
@@ -148,22 +118,13 @@ async fn send(client: reqwest::Client, out: Outgoing, format: Format, timeout: D
     match answered {
         Ok((status, body)) => Sent {
             status: Some(status),
-            outcome: if (200..300).contains(&status) {
-                "answered".into()
-            } else {
-                format!("http_{status}")
-            },
+            outcome: if (200..300).contains(&status) { "answered".into() } else { format!("http_{status}") },
             body: Some(body),
             elapsed_ms,
         },
         Err(e) => Sent {
             status: None,
-            outcome: if e.is_timeout() {
-                "timeout"
-            } else {
-                "connection_error"
-            }
-            .into(),
+            outcome: if e.is_timeout() { "timeout" } else { "connection_error" }.into(),
             body: None,
             elapsed_ms,
         },
@@ -202,14 +163,8 @@ fn record(job: &Job<'_>, attempt: u32, at: i64, out: Outgoing, sent: Sent) -> De
     };
     job.sim.lock().push_log.record(delivery.clone());
     if job.sim.config.print_log {
-        let reply = delivery
-            .reply
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default();
-        println!(
-            "push #{} attempt {} -> {}{reply} in {}ms",
-            job.push, attempt, delivery.outcome, delivery.elapsed_ms
-        );
+        let reply = delivery.reply.map(|r| format!(" ({r})")).unwrap_or_default();
+        println!("push #{} attempt {} -> {}{reply} in {}ms", job.push, attempt, delivery.outcome, delivery.elapsed_ms);
         let _ = std::io::stdout().flush();
     }
     delivery

@@ -97,19 +97,11 @@ impl PushLog {
     }
 
     pub fn deliveries(&self, push: Option<u64>) -> Vec<Delivery> {
-        self.deliveries
-            .iter()
-            .filter(|d| push.is_none_or(|p| d.push == p))
-            .cloned()
-            .collect()
+        self.deliveries.iter().filter(|d| push.is_none_or(|p| d.push == p)).cloned().collect()
     }
 
     pub fn user_events(&self, push: Option<u64>) -> Vec<UserEvent> {
-        self.user_events
-            .iter()
-            .filter(|e| push.is_none_or(|p| e.push == p))
-            .cloned()
-            .collect()
+        self.user_events.iter().filter(|e| push.is_none_or(|p| e.push == p)).cloned().collect()
     }
 
     pub fn clear(&mut self) {

@@ -4,10 +4,9 @@
 
 use super::action::{Action, Tamper};
 use crate::control::CtlError;
+use crate::wire::{Format, Mode, PushCipher};
 use serde::Deserialize;
 use std::time::Duration;
-use wechat_edge::crypto::MsgCrypt;
-use wechat_edge::push::{Format, Mode};
 
 /// WeChat's 5-second answer limit (§8.6).
 const DEFAULT_TIMEOUT_MS: u64 = 5_000;
@@ -110,30 +109,22 @@ impl PushRequest {
             (_, None) => return Err(CtlError::bad("compatible and safe mode need aes_key")),
             (_, Some(key)) => {
                 // The app id does not matter for checking the key's shape.
-                MsgCrypt::new(&key, "wx").map_err(|e| CtlError::bad(format!("aes_key: {e}")))?;
+                PushCipher::new(&key, "wx").map_err(|e| CtlError::bad(format!("aes_key: {e}")))?;
                 Some(key)
             }
         };
-        let needs_encryption = matches!(
-            self.tamper,
-            Some(Tamper::MsgSignature | Tamper::AppidTrailer | Tamper::TruncateCiphertext)
-        );
+        let needs_encryption =
+            matches!(self.tamper, Some(Tamper::MsgSignature | Tamper::AppidTrailer | Tamper::TruncateCiphertext));
         if needs_encryption && mode == Mode::Plain {
-            return Err(CtlError::bad(
-                "this tamper spoils the encrypted part: use compatible or safe mode",
-            ));
+            return Err(CtlError::bad("this tamper spoils the encrypted part: use compatible or safe mode"));
         }
         if needs_encryption && matches!(self.action, Action::Raw { .. }) {
-            return Err(CtlError::bad(
-                "a raw body is sent as-is and cannot be tampered with that way",
-            ));
+            return Err(CtlError::bad("a raw body is sent as-is and cannot be tampered with that way"));
         }
         let schedule = schedule(self.deliveries, self.force_deliveries, self.concurrent)?;
         let timeout_ms = self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
         if !(1..=MAX_TIMEOUT_MS).contains(&timeout_ms) {
-            return Err(CtlError::bad(format!(
-                "timeout_ms must be 1..={MAX_TIMEOUT_MS}"
-            )));
+            return Err(CtlError::bad(format!("timeout_ms must be 1..={MAX_TIMEOUT_MS}")));
         }
         Ok(Plan {
             url: self.url,
@@ -154,29 +145,19 @@ impl PushRequest {
     }
 }
 
-fn schedule(
-    deliveries: Option<u32>,
-    forced: Option<u32>,
-    concurrent: bool,
-) -> Result<Schedule, CtlError> {
+fn schedule(deliveries: Option<u32>, forced: Option<u32>, concurrent: bool) -> Result<Schedule, CtlError> {
     let in_range = |n: u32| (1..=MAX_DELIVERIES).contains(&n);
     match (deliveries, forced) {
-        (Some(_), Some(_)) => Err(CtlError::bad(
-            "give deliveries (retries) or force_deliveries (redeliveries), not both",
-        )),
+        (Some(_), Some(_)) => Err(CtlError::bad("give deliveries (retries) or force_deliveries (redeliveries), not both")),
         (_, Some(times)) if in_range(times) => Ok(Schedule::Forced { times, concurrent }),
-        (_, Some(_)) => Err(CtlError::bad(format!(
-            "force_deliveries must be 1..={MAX_DELIVERIES}"
-        ))),
+        (_, Some(_)) => Err(CtlError::bad(format!("force_deliveries must be 1..={MAX_DELIVERIES}"))),
         (_, None) if concurrent => Err(CtlError::bad("concurrent needs force_deliveries")),
         (n, None) => {
             let n = n.unwrap_or(DEFAULT_DELIVERIES);
             if in_range(n) {
                 Ok(Schedule::Retry(n))
             } else {
-                Err(CtlError::bad(format!(
-                    "deliveries must be 1..={MAX_DELIVERIES}"
-                )))
+                Err(CtlError::bad(format!("deliveries must be 1..={MAX_DELIVERIES}")))
             }
         }
     }
@@ -184,28 +165,20 @@ fn schedule(
 
 /// reqwest is built without TLS here, so only `http://` webhooks can be reached.
 pub fn check_url(url: &str) -> Result<(), CtlError> {
-    let parsed =
-        reqwest::Url::parse(url).map_err(|e| CtlError::bad(format!("url is not a URL: {e}")))?;
+    let parsed = reqwest::Url::parse(url).map_err(|e| CtlError::bad(format!("url is not a URL: {e}")))?;
     if parsed.scheme() != "http" {
-        return Err(CtlError::bad(
-            "url must be http:// (the simulator has no TLS)",
-        ));
+        return Err(CtlError::bad("url must be http:// (the simulator has no TLS)"));
     }
     Ok(())
 }
 
 /// Openids from tests: 1–64 of `[A-Za-z0-9_-]`, as everywhere in the control API.
 fn check_id(id: &str) -> Result<(), CtlError> {
-    let ok = (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let ok = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(())
     } else {
-        Err(CtlError::bad(format!(
-            "ids must be 1-64 of [A-Za-z0-9_-], got {id:?}"
-        )))
+        Err(CtlError::bad(format!("ids must be 1-64 of [A-Za-z0-9_-], got {id:?}")))
     }
 }
 
@@ -271,13 +244,7 @@ mod tests {
         forced["concurrent"] = json!(true);
         assert!(plan(both).is_err());
         assert!(plan(concurrent_alone).is_err());
-        assert!(matches!(
-            plan(forced).unwrap().schedule,
-            Schedule::Forced {
-                times: 3,
-                concurrent: true
-            }
-        ));
+        assert!(matches!(plan(forced).unwrap().schedule, Schedule::Forced { times: 3, concurrent: true }));
     }
 
     #[test]

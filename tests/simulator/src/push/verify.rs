@@ -4,6 +4,7 @@
 use super::request::check_url;
 use crate::control::{parse, Ctl, CtlError};
 use crate::state::Sim;
+use crate::wire::push_signature;
 use axum::body::Bytes;
 use axum::extract::State as Shared;
 use axum::Json;
@@ -12,7 +13,6 @@ use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
-use wechat_edge::crypto::signature::push_signature;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,9 +4,7 @@
 //! Each answers a real image whose QR text tells what was asked for.
 
 use super::render::{render, Image, Look};
-use super::{
-    env_version, json_body, opt_bool, opt_int, opt_object, opt_str, payload, with_errmsg, AppCodes,
-};
+use super::{env_version, json_body, opt_bool, opt_int, opt_object, opt_str, payload, with_errmsg, AppCodes};
 use crate::clock::minute_of;
 use crate::state::{Sim, State};
 use crate::tokens::authorize;
@@ -72,9 +70,7 @@ fn line_color(body: &Map<String, Value>) -> Result<[u8; 3], WxErr> {
 fn is_scene(scene: &str) -> bool {
     !scene.is_empty()
         && scene.chars().count() <= MAX_SCENE
-        && scene
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || SCENE_SPECIALS.contains(c))
+        && scene.chars().all(|c| c.is_ascii_alphanumeric() || SCENE_SPECIALS.contains(c))
 }
 
 /// `POST /wxa/getwxacodeunlimit?access_token=` (interface B).
@@ -104,15 +100,7 @@ fn make_unlimited(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
     if !page.is_empty() && check_path && env == "release" && !codes.released_pages.contains(page) {
         return Err(WxErr(41030));
     }
-    let text = payload(
-        "unlimited",
-        &[
-            ("appid", &appid),
-            ("page", page),
-            ("scene", scene),
-            ("env_version", env),
-        ],
-    );
+    let text = payload("unlimited", &[("appid", &appid), ("page", page), ("scene", scene), ("env_version", env)]);
     image_reply(&text, &style)
 }
 
@@ -147,11 +135,7 @@ fn make_counted(sim: &Sim, call: &Call, kind: Kind) -> Result<Reply, WxErr> {
                 return Err(WxErr(40159));
             }
             let env = env_version(env)?;
-            let pairs = [
-                ("appid", appid.as_str()),
-                ("path", path),
-                ("env_version", env),
-            ];
+            let pairs = [("appid", appid.as_str()), ("path", path), ("env_version", env)];
             (payload("wxacode", &pairs), style)
         }
         Kind::C => {
@@ -159,15 +143,8 @@ fn make_counted(sim: &Sim, call: &Call, kind: Kind) -> Result<Reply, WxErr> {
             if path.is_empty() || path.len() > MAX_PATH_C {
                 return Err(WxErr(40159));
             }
-            let style = Style {
-                width,
-                dark: [0, 0, 0],
-                transparent: false,
-            };
-            (
-                payload("wxaqrcode", &[("appid", &appid), ("path", path)]),
-                style,
-            )
+            let style = Style { width, dark: [0, 0, 0], transparent: false };
+            (payload("wxaqrcode", &[("appid", &appid), ("path", path)]), style)
         }
     };
     if codes.total_used >= codes.total_cap {
@@ -175,32 +152,18 @@ fn make_counted(sim: &Sim, call: &Call, kind: Kind) -> Result<Reply, WxErr> {
     }
     let reply = image_reply(&text, &style)?;
     codes.total_used += 1;
-    let note = format!(
-        "{text} ({} of {} codes made)",
-        codes.total_used, codes.total_cap
-    );
+    let note = format!("{text} ({} of {} codes made)", codes.total_used, codes.total_cap);
     Ok(reply.with_note(note))
 }
 
 fn app_codes<'a>(state: &'a mut State, appid: &str) -> Result<&'a mut AppCodes, WxErr> {
     // authorize() found the app through its token, so it exists.
-    state
-        .apps
-        .get_mut(appid)
-        .map(|app| &mut app.codes)
-        .ok_or(WxErr(40001))
+    state.apps.get_mut(appid).map(|app| &mut app.codes).ok_or(WxErr(40001))
 }
 
 fn image_reply(text: &str, style: &Style) -> Result<Reply, WxErr> {
-    let look = Look {
-        width: style.width,
-        dark: style.dark,
-        transparent: style.transparent,
-    };
-    let Image {
-        bytes,
-        content_type,
-    } = render(text, look).map_err(|_| WxErr(-1))?;
+    let look = Look { width: style.width, dark: style.dark, transparent: style.transparent };
+    let Image { bytes, content_type } = render(text, look).map_err(|_| WxErr(-1))?;
     Ok(image(content_type, bytes, text))
 }
 

@@ -21,14 +21,8 @@ struct Pages {
 /// `POST /_sim/pages {"appid"?, "pages": [..]}`: replaces the released pages → `{"appid","pages"}`.
 pub async fn pages_set(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
     let req: Pages = parse(&body)?;
-    if let Some(bad) = req
-        .pages
-        .iter()
-        .find(|p| p.is_empty() || p.starts_with('/') || p.contains('?'))
-    {
-        return Err(CtlError::bad(format!(
-            "a page is a path like pages/index/index (no leading /, no query), got {bad:?}"
-        )));
+    if let Some(bad) = req.pages.iter().find(|p| p.is_empty() || p.starts_with('/') || p.contains('?')) {
+        return Err(CtlError::bad(format!("a page is a path like pages/index/index (no leading /, no query), got {bad:?}")));
     }
     let mut state = sim.lock();
     let appid = resolve_appid(&state, req.appid.as_deref())?;
@@ -87,15 +81,8 @@ pub async fn quota_show(Shared(sim): Shared<Arc<Sim>>, RawQuery(raw): RawQuery) 
     Ok(Json(quota_json(&appid, codes)))
 }
 
-fn codes_of<'a>(
-    state: &'a mut crate::state::State,
-    appid: &str,
-) -> Result<&'a mut AppCodes, CtlError> {
-    state
-        .apps
-        .get_mut(appid)
-        .map(|app| &mut app.codes)
-        .ok_or_else(|| CtlError::bad("unknown appid"))
+fn codes_of<'a>(state: &'a mut crate::state::State, appid: &str) -> Result<&'a mut AppCodes, CtlError> {
+    state.apps.get_mut(appid).map(|app| &mut app.codes).ok_or_else(|| CtlError::bad("unknown appid"))
 }
 
 fn pages_json(appid: &str, codes: &AppCodes) -> Value {

@@ -86,9 +86,7 @@ pub(crate) fn with_errmsg(sim: &Sim, result: Result<Reply, WxErr>) -> Result<Rep
         Err(WxErr(code)) => match errmsg(code) {
             Some(message) => {
                 let rid = crate::ids::rid(&mut sim.lock().rng);
-                Ok(Reply::json(
-                    json!({"errcode": code, "errmsg": format!("{message} rid: {rid}")}),
-                ))
+                Ok(Reply::json(json!({"errcode": code, "errmsg": format!("{message} rid: {rid}")})))
             }
             None => Err(WxErr(code)),
         },
@@ -109,10 +107,7 @@ fn field<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     body.get(name).filter(|v| !v.is_null())
 }
 
-pub(crate) fn opt_str<'a>(
-    body: &'a Map<String, Value>,
-    name: &str,
-) -> Result<Option<&'a str>, WxErr> {
+pub(crate) fn opt_str<'a>(body: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, WxErr> {
     match field(body, name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -132,19 +127,12 @@ pub(crate) fn opt_bool(body: &Map<String, Value>, name: &str) -> Result<Option<b
 pub(crate) fn opt_int(body: &Map<String, Value>, name: &str) -> Result<Option<i64>, WxErr> {
     match field(body, name) {
         None => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_u64().map(|_| i64::MAX))
-            .map(Some)
-            .ok_or(WxErr(47001)),
+        Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_u64().map(|_| i64::MAX)).map(Some).ok_or(WxErr(47001)),
         Some(_) => Err(WxErr(47001)),
     }
 }
 
-pub(crate) fn opt_object<'a>(
-    body: &'a Map<String, Value>,
-    name: &str,
-) -> Result<Option<&'a Map<String, Value>>, WxErr> {
+pub(crate) fn opt_object<'a>(body: &'a Map<String, Value>, name: &str) -> Result<Option<&'a Map<String, Value>>, WxErr> {
     match field(body, name) {
         None => Ok(None),
         Some(Value::Object(map)) => Ok(Some(map)),

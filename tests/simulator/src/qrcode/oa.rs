@@ -47,26 +47,15 @@ fn create(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
         Some(s) if (1..=MAX_EXPIRE).contains(&s) => Some(s),
         Some(_) => return Err(WxErr(40053)),
     };
-    let State {
-        rng, oa_tickets, ..
-    } = &mut *guard;
-    let id: String = (0..20)
-        .map(|_| ALNUM[rng.gen_range(0..ALNUM.len())] as char)
-        .collect();
+    let State { rng, oa_tickets, .. } = &mut *guard;
+    let id: String = (0..20).map(|_| ALNUM[rng.gen_range(0..ALNUM.len())] as char).collect();
     let url = format!("http://weixin.qq.com/q/{id}");
     // Shaped like WeChat's: base64 of a binary record that holds the url.
     let mut raw = vec![0x81, 0x01];
     raw.extend(rng.gen::<[u8; 6]>());
     raw.extend(url.as_bytes());
     let ticket = base64::engine::general_purpose::STANDARD.encode(raw);
-    oa_tickets.insert(
-        ticket.clone(),
-        OaTicket {
-            appid,
-            url: url.clone(),
-            expires_at: expire_seconds.map(|s| now + s),
-        },
-    );
+    oa_tickets.insert(ticket.clone(), OaTicket { appid, url: url.clone(), expires_at: expire_seconds.map(|s| now + s) });
     let answer = match expire_seconds {
         Some(s) => json!({"ticket": ticket, "expire_seconds": s, "url": url}),
         None => json!({"ticket": ticket, "url": url}),
@@ -78,17 +67,11 @@ fn create(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
 /// 1–100000) or `scene_str` (1–64 characters). Anything else is 40053.
 fn check_scene(body: &Map<String, Value>, permanent: bool, by_id: bool) -> Result<(), WxErr> {
     let bad = WxErr(40053);
-    let info = opt_object(body, "action_info")
-        .map_err(|_| bad)?
-        .ok_or(bad)?;
+    let info = opt_object(body, "action_info").map_err(|_| bad)?.ok_or(bad)?;
     let scene = opt_object(info, "scene").map_err(|_| bad)?.ok_or(bad)?;
     if by_id {
         let id = opt_int(scene, "scene_id").map_err(|_| bad)?.ok_or(bad)?;
-        let ok = if permanent {
-            (1..=MAX_PERMANENT_SCENE_ID).contains(&id)
-        } else {
-            id != 0 && i32::try_from(id).is_ok()
-        };
+        let ok = if permanent { (1..=MAX_PERMANENT_SCENE_ID).contains(&id) } else { id != 0 && i32::try_from(id).is_ok() };
         ok.then_some(()).ok_or(bad)
     } else {
         let s = opt_str(scene, "scene_str").map_err(|_| bad)?.ok_or(bad)?;
@@ -110,11 +93,7 @@ pub fn show_qrcode(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
     let Some((appid, url)) = url else {
         return Ok(not_found());
     };
-    let look = Look {
-        width: SHOW_WIDTH,
-        dark: [0, 0, 0],
-        transparent: false,
-    };
+    let look = Look { width: SHOW_WIDTH, dark: [0, 0, 0], transparent: false };
     let picture = render(&url, look).map_err(|_| WxErr(-1))?;
     let mut reply = image(picture.content_type, picture.bytes, &url);
     reply.note = Some(format!("{url} of {appid}"));

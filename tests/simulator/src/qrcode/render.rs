@@ -45,43 +45,19 @@ pub fn render(payload: &str, look: Look) -> Result<Image, String> {
         if mx < QUIET_ZONE || my < QUIET_ZONE {
             return false;
         }
-        modules
-            .get(my - QUIET_ZONE)
-            .and_then(|row| row.get(mx - QUIET_ZONE))
-            .copied()
-            .unwrap_or(false)
+        modules.get(my - QUIET_ZONE).and_then(|row| row.get(mx - QUIET_ZONE)).copied().unwrap_or(false)
     };
     let [r, g, b] = look.dark;
     let mut bytes = Vec::new();
     if look.transparent {
-        let img = RgbaImage::from_fn(width, width, |x, y| {
-            if dark_at(x, y) {
-                Rgba([r, g, b, 255])
-            } else {
-                Rgba([255, 255, 255, 0])
-            }
-        });
-        img.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
-            .map_err(|e| e.to_string())?;
-        Ok(Image {
-            bytes,
-            content_type: "image/png",
-        })
+        let img =
+            RgbaImage::from_fn(width, width, |x, y| if dark_at(x, y) { Rgba([r, g, b, 255]) } else { Rgba([255, 255, 255, 0]) });
+        img.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png).map_err(|e| e.to_string())?;
+        Ok(Image { bytes, content_type: "image/png" })
     } else {
-        let img = RgbImage::from_fn(width, width, |x, y| {
-            if dark_at(x, y) {
-                Rgb([r, g, b])
-            } else {
-                Rgb([255, 255, 255])
-            }
-        });
-        JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY)
-            .encode_image(&img)
-            .map_err(|e| e.to_string())?;
-        Ok(Image {
-            bytes,
-            content_type: "image/jpeg",
-        })
+        let img = RgbImage::from_fn(width, width, |x, y| if dark_at(x, y) { Rgb([r, g, b]) } else { Rgb([255, 255, 255]) });
+        JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY).encode_image(&img).map_err(|e| e.to_string())?;
+        Ok(Image { bytes, content_type: "image/jpeg" })
     }
 }
 
@@ -102,10 +78,7 @@ fn modules(payload: &str) -> Vec<Vec<bool>> {
     };
     let n = code.width();
     let colors = code.to_colors();
-    colors
-        .chunks(n)
-        .map(|row| row.iter().map(|c| *c == Color::Dark).collect())
-        .collect()
+    colors.chunks(n).map(|row| row.iter().map(|c| *c == Color::Dark).collect()).collect()
 }
 
 #[cfg(test)]
@@ -115,11 +88,7 @@ mod tests {
     #[test]
     fn the_image_is_exactly_the_width_asked_for() {
         for width in [280, 430, 1280] {
-            let look = Look {
-                width,
-                dark: [0, 0, 0],
-                transparent: false,
-            };
+            let look = Look { width, dark: [0, 0, 0], transparent: false };
             let image = render("wxsim:test", look).unwrap();
             let decoded = image::load_from_memory(&image.bytes).unwrap();
             assert_eq!((decoded.width(), decoded.height()), (width, width));
@@ -129,11 +98,7 @@ mod tests {
 
     #[test]
     fn a_transparent_code_is_a_png_with_alpha() {
-        let look = Look {
-            width: 300,
-            dark: [10, 20, 30],
-            transparent: true,
-        };
+        let look = Look { width: 300, dark: [10, 20, 30], transparent: true };
         let image = render("wxsim:test", look).unwrap();
         let decoded = image::load_from_memory(&image.bytes).unwrap().to_rgba8();
         assert_eq!(image.content_type, "image/png");
@@ -143,11 +108,7 @@ mod tests {
 
     #[test]
     fn an_overlong_text_still_renders() {
-        let look = Look {
-            width: 280,
-            dark: [0, 0, 0],
-            transparent: false,
-        };
+        let look = Look { width: 280, dark: [0, 0, 0], transparent: false };
         assert!(render(&"中".repeat(2000), look).is_ok());
     }
 }

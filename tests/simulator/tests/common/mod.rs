@@ -25,10 +25,7 @@ impl Drop for TestSim {
 /// Two apps, seeded, quiet, with a frozen clock so boundaries hold to the second.
 pub fn test_config() -> Config {
     Config {
-        apps: vec![
-            AppConfig::new(APPID, SECRET),
-            AppConfig::new(OTHER_APPID, OTHER_SECRET),
-        ],
+        apps: vec![AppConfig::new(APPID, SECRET), AppConfig::new(OTHER_APPID, OTHER_SECRET)],
         seed: Some(42),
         freeze_clock: true,
         ..Config::default()
@@ -41,11 +38,7 @@ pub async fn spawn_sim() -> TestSim {
 
 pub async fn spawn_sim_with(config: Config) -> TestSim {
     let (addr, handle) = wechat_sim::serve(config).await.expect("simulator starts");
-    TestSim {
-        base: format!("http://{addr}"),
-        http: reqwest::Client::new(),
-        handle,
-    }
+    TestSim { base: format!("http://{addr}"), http: reqwest::Client::new(), handle }
 }
 
 pub struct Answer {
@@ -61,10 +54,7 @@ impl Answer {
 
     /// The errcode of a WeChat answer, 0 when there is none (a success).
     pub fn errcode(&self) -> i64 {
-        self.json()
-            .get("errcode")
-            .and_then(Value::as_i64)
-            .unwrap_or(0)
+        self.json().get("errcode").and_then(Value::as_i64).unwrap_or(0)
     }
 }
 
@@ -72,38 +62,21 @@ impl TestSim {
     async fn answer(&self, request: reqwest::RequestBuilder) -> Answer {
         let response = request.send().await.expect("request reaches the simulator");
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
+        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         let text = response.text().await.expect("body reads");
-        Answer {
-            status,
-            content_type,
-            text,
-        }
+        Answer { status, content_type, text }
     }
 
     pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Answer {
-        self.answer(self.http.get(format!("{}{path}", self.base)).query(query))
-            .await
+        self.answer(self.http.get(format!("{}{path}", self.base)).query(query)).await
     }
 
     pub async fn post(&self, path: &str, query: &[(&str, &str)], body: &Value) -> Answer {
-        self.answer(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .query(query)
-                .json(body),
-        )
-        .await
+        self.answer(self.http.post(format!("{}{path}", self.base)).query(query).json(body)).await
     }
 
     pub async fn post_raw(&self, path: &str, body: &'static str) -> Answer {
-        self.answer(self.http.post(format!("{}{path}", self.base)).body(body))
-            .await
+        self.answer(self.http.post(format!("{}{path}", self.base)).body(body)).await
     }
 
     /// A control call that must succeed.
@@ -120,14 +93,11 @@ impl TestSim {
     }
 
     pub async fn advance(&self, seconds: i64) {
-        self.control("/_sim/clock/advance", json!({"seconds": seconds}))
-            .await;
+        self.control("/_sim/clock/advance", json!({"seconds": seconds})).await;
     }
 
     pub async fn now(&self) -> i64 {
-        self.control_get("/_sim/clock", &[]).await["now"]
-            .as_i64()
-            .expect("now")
+        self.control_get("/_sim/clock", &[]).await["now"].as_i64().expect("now")
     }
 
     // --- WeChat calls, the way the worker makes them ---
@@ -138,64 +108,35 @@ impl TestSim {
     }
 
     pub async fn classic_token(&self) -> Answer {
-        self.get(
-            "/cgi-bin/token",
-            &[
-                ("grant_type", "client_credential"),
-                ("appid", APPID),
-                ("secret", SECRET),
-            ],
-        )
-        .await
+        self.get("/cgi-bin/token", &[("grant_type", "client_credential"), ("appid", APPID), ("secret", SECRET)]).await
     }
 
     /// A fresh stable token, as a string.
     pub async fn token(&self) -> String {
         let answer = self.stable_token(false).await;
-        answer.json()["access_token"]
-            .as_str()
-            .expect("a token")
-            .to_string()
+        answer.json()["access_token"].as_str().expect("a token").to_string()
     }
 
     pub async fn round_trip(&self, access_token: &str) -> Answer {
-        self.get(
-            "/cgi-bin/get_api_domain_ip",
-            &[("access_token", access_token)],
-        )
-        .await
+        self.get("/cgi-bin/get_api_domain_ip", &[("access_token", access_token)]).await
     }
 
     pub async fn jscode2session(&self, appid: &str, secret: &str, code: &str) -> Answer {
-        let query = [
-            ("appid", appid),
-            ("secret", secret),
-            ("js_code", code),
-            ("grant_type", "authorization_code"),
-        ];
+        let query = [("appid", appid), ("secret", secret), ("js_code", code), ("grant_type", "authorization_code")];
         self.get("/sns/jscode2session", &query).await
     }
 
     /// Mints a login code for a (new) user: `(code, openid)`.
     pub async fn login_code(&self) -> (String, String) {
         let minted = self.control("/_sim/login_code", json!({})).await;
-        (
-            minted["code"].as_str().unwrap().to_string(),
-            minted["openid"].as_str().unwrap().to_string(),
-        )
+        (minted["code"].as_str().unwrap().to_string(), minted["openid"].as_str().unwrap().to_string())
     }
 
     /// A user who has logged in: `(openid, session_key)`.
     pub async fn logged_in_user(&self) -> (String, String) {
         let (code, openid) = self.login_code().await;
         let session = self.jscode2session(APPID, SECRET, &code).await.json();
-        (
-            openid,
-            session["session_key"]
-                .as_str()
-                .expect("a session_key")
-                .to_string(),
-        )
+        (openid, session["session_key"].as_str().expect("a session_key").to_string())
     }
 
     pub async fn calls(&self, path: &str) -> Vec<Value> {

@@ -1,6 +1,7 @@
-//! A tiny webhook that behaves like the worker for the push tests: it checks every push with
-//! wechat-edge's own pipeline (signatures, decryption), records what arrived, and answers as
-//! scripted — `success`, a (possibly encrypted) transfer, a sleep past the time limit, a status.
+//! A tiny webhook that behaves like the worker for the push tests: it checks every push the
+//! way a receiver must (signatures, decryption, the app id; `wechat_sim::wire::inbound`),
+//! records what arrived, and answers as scripted — `success`, a (possibly encrypted) transfer,
+//! a sleep past the time limit, a status.
 #![allow(dead_code)]
 
 use axum::body::Bytes;
@@ -12,11 +13,9 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use wechat_edge::crypto::MsgCrypt;
-use wechat_edge::push::{
-    encrypt_reply, open_push, parse_query, transfer_reply, verify_echo, Incoming, PushError,
-    PushQuery, PushSecrets,
-};
+use wechat_sim::wire::inbound::{echo as verify_echo, open, query_pairs, Inbound, Refusal};
+use wechat_sim::wire::reply::{encrypt as encrypt_reply, transfer as transfer_reply};
+use wechat_sim::wire::{Mode, PushCipher};
 
 pub const TOKEN: &str = "pushToken123";
 pub const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
@@ -39,22 +38,19 @@ pub struct Seen {
     pub query: Vec<(String, String)>,
     pub content_type: String,
     pub body: String,
-    /// What wechat-edge's pipeline made of it.
-    pub opened: Result<Incoming, PushError>,
+    /// What a receiver makes of it.
+    pub opened: Result<Inbound, Refusal>,
     pub at: Instant,
 }
 
 impl Seen {
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
 struct Inner {
-    crypt: MsgCrypt,
+    cipher: PushCipher,
     script: Mutex<VecDeque<Behaviour>>,
     default: Behaviour,
     seen: Mutex<Vec<Seen>>,
@@ -78,28 +74,20 @@ impl Webhook {
     /// A webhook for `appid` with [`TOKEN`] and [`AES_KEY`], answering `default` unless scripted.
     pub async fn start(appid: &str, default: Behaviour) -> Webhook {
         let inner = Arc::new(Inner {
-            crypt: MsgCrypt::new(AES_KEY, appid).expect("the test key is valid"),
+            cipher: PushCipher::new(AES_KEY, appid).expect("the test key is valid"),
             script: Mutex::new(VecDeque::new()),
             default,
             seen: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
         });
-        let app = Router::new()
-            .route("/wechat/push", post(receive).get(echo))
-            .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("webhook binds");
+        let app = Router::new().route("/wechat/push", post(receive).get(echo)).with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("webhook binds");
         let addr = listener.local_addr().expect("webhook address");
         let handle = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Webhook {
-            url: format!("http://{addr}/wechat/push"),
-            inner,
-            handle,
-        }
+        Webhook { url: format!("http://{addr}/wechat/push"), inner, handle }
     }
 
     /// Answers the next request this way (then the next scripted one, then the default).
@@ -115,8 +103,8 @@ impl Webhook {
         self.inner.max_in_flight.load(Ordering::SeqCst)
     }
 
-    pub fn crypt(&self) -> &MsgCrypt {
-        &self.inner.crypt
+    pub fn cipher(&self) -> &PushCipher {
+        &self.inner.cipher
     }
 }
 
@@ -138,19 +126,10 @@ async fn receive(
     let now = inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     inner.max_in_flight.fetch_max(now, Ordering::SeqCst);
     let _guard = InFlight(&inner.in_flight);
-    let query = parse_query(raw.as_deref().unwrap_or_default());
-    let pairs = PushQuery::from_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let secrets = PushSecrets {
-        token: TOKEN,
-        crypt: Some(&inner.crypt),
-    };
-    // Window 0: the simulator's clock is frozen, the webhook's is not.
-    let opened = open_push(&secrets, &pairs, &body, 0, 0);
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let query = query_pairs(raw.as_deref().unwrap_or_default());
+    // No timestamp window: the simulator's clock is frozen, the webhook's is not.
+    let opened = open(TOKEN, Some(&inner.cipher), &query, &body);
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     inner.seen.lock().unwrap().push(Seen {
         query: query.clone(),
         content_type,
@@ -172,24 +151,16 @@ async fn receive(
         Behaviour::Status(status) => (StatusCode::from_u16(status).unwrap(), "oops".into()),
         Behaviour::Body(body) => (StatusCode::OK, body.into()),
         Behaviour::Transfer => {
-            let message = &incoming.message;
+            let create_time = incoming.number("CreateTime").unwrap_or(0);
             let plain = transfer_reply(
                 incoming.format,
-                &message.from_user_name,
-                &message.to_user_name,
-                message.create_time,
+                &incoming.text("FromUserName").unwrap_or_default(),
+                &incoming.text("ToUserName").unwrap_or_default(),
+                create_time,
             );
             let reply = match incoming.mode {
-                wechat_edge::push::Mode::Plain => plain,
-                _ => encrypt_reply(
-                    incoming.format,
-                    &inner.crypt,
-                    TOKEN,
-                    &plain,
-                    message.create_time,
-                    "4242",
-                    [9; 16],
-                ),
+                Mode::Plain => plain,
+                _ => encrypt_reply(incoming.format, &inner.cipher, TOKEN, &plain, create_time, "4242", [9; 16]),
             };
             (StatusCode::OK, reply)
         }
@@ -198,13 +169,12 @@ async fn receive(
 
 /// The URL check, answered like the worker: the echostr, byte for byte.
 async fn echo(State(inner): State<Arc<Inner>>, RawQuery(raw): RawQuery) -> (StatusCode, String) {
-    let query = parse_query(raw.as_deref().unwrap_or_default());
-    let pairs = PushQuery::from_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let query = query_pairs(raw.as_deref().unwrap_or_default());
     if let Behaviour::Body(body) = inner.default {
         return (StatusCode::OK, body.into());
     }
-    match verify_echo(TOKEN, &pairs) {
-        Ok(echostr) => (StatusCode::OK, echostr.into()),
+    match verify_echo(TOKEN, &query) {
+        Ok(echostr) => (StatusCode::OK, echostr),
         Err(e) => (StatusCode::from_u16(e.status()).unwrap(), e.code().into()),
     }
 }

@@ -5,14 +5,11 @@
 use super::action::{Action, Tamper};
 use super::request::Plan;
 use crate::media;
+use crate::wire::{msg_signature, push_signature, read_fields, sha1_sorted, text_field};
+use crate::wire::{wrap, Format, Message, Mode, PushCipher};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rand::Rng;
-use serde_json::{Map, Value};
-use wechat_edge::crypto::signature::{msg_signature, push_signature, sha1_hex_sorted};
-use wechat_edge::crypto::MsgCrypt;
-use wechat_edge::push::xml::parse_document;
-use wechat_edge::push::{build_plain_body, wrap_encrypted, Format, Mode, PushMessage};
 
 /// WeChat's AES block; `truncate_ciphertext` drops one.
 const AES_BLOCK: usize = 16;
@@ -20,7 +17,7 @@ const AES_BLOCK: usize = 16;
 /// The mini program's original id when the request names none: `gh_` and 12 hex digits that
 /// depend only on the appid, so every push of one app agrees.
 pub fn default_to_user_name(appid: &str) -> String {
-    let digest = sha1_hex_sorted(&[appid]);
+    let digest = sha1_sorted(&[appid]);
     format!("gh_{}", digest.get(..12).unwrap_or(&digest))
 }
 
@@ -39,53 +36,39 @@ pub struct Sender<'a> {
     pub msg_id: Option<u64>,
 }
 
-pub fn message(action: &Action, from: &Sender<'_>, rng: &mut impl Rng) -> PushMessage {
-    let mut message = PushMessage {
-        to_user_name: from.to_user_name.to_string(),
-        from_user_name: from.openid.to_string(),
-        create_time: from.create_time,
-        msg_id: from.msg_id,
-        ..PushMessage::default()
+pub fn message(action: &Action, from: &Sender<'_>, rng: &mut impl Rng) -> Message {
+    let base = |msg_type: &str| Message::new(from.to_user_name, from.openid, from.create_time, msg_type);
+    // User messages end with their MsgId, as in the documented samples (§8.4).
+    let with_id = |message: Message| match from.msg_id {
+        Some(id) => message.with_number("MsgId", id),
+        None => message,
     };
     match action {
-        Action::Text { content, .. } => {
-            message.msg_type = "text".into();
-            message.content = Some(content.clone());
-        }
+        Action::Text { content, .. } => with_id(base("text").with_text("Content", content.clone())),
         Action::Image { .. } => {
-            message.msg_type = "image".into();
-            message.pic_url = Some(fake_pic_url(rng));
-            message.media_id = Some(media::media_id(rng));
+            with_id(base("image").with_text("PicUrl", fake_pic_url(rng)).with_text("MediaId", media::media_id(rng)))
         }
-        Action::MiniProgramPage {
-            title, pagepath, ..
-        } => {
-            message.msg_type = "miniprogrampage".into();
-            message.title = Some(title.clone().unwrap_or_else(|| "小程序卡片".into()));
-            message.app_id = Some(from.appid.to_string());
-            message.page_path = Some(
-                pagepath
-                    .clone()
-                    .unwrap_or_else(|| "pages/index/index".into()),
-            );
-            message.thumb_url = Some(fake_pic_url(rng));
-            message.thumb_media_id = Some(media::media_id(rng));
-        }
+        // The mini-program card lists MsgId before the card's fields (§8.4's real capture).
+        Action::MiniProgramPage { title, pagepath, .. } => with_id(base("miniprogrampage"))
+            .with_text("Title", title.clone().unwrap_or_else(|| "小程序卡片".into()))
+            .with_text("AppId", from.appid)
+            .with_text("PagePath", pagepath.clone().unwrap_or_else(|| "pages/index/index".into()))
+            .with_text("ThumbUrl", fake_pic_url(rng))
+            .with_text("ThumbMediaId", media::media_id(rng)),
         Action::EnterSession { session_from, .. } => {
-            message.msg_type = "event".into();
-            message.event = Some("user_enter_tempsession".into());
-            message.session_from = Some(session_from.clone().unwrap_or_default());
+            Message::event(from.to_user_name, from.openid, from.create_time, "user_enter_tempsession")
+                .with_text("SessionFrom", session_from.clone().unwrap_or_default())
         }
-        Action::Event {
-            event, event_key, ..
-        } => {
-            message.msg_type = "event".into();
-            message.event = Some(event.clone());
-            message.event_key = event_key.clone();
+        Action::Event { event, event_key, .. } => {
+            let message = Message::event(from.to_user_name, from.openid, from.create_time, event);
+            match event_key {
+                Some(key) => message.with_text("EventKey", key.clone()),
+                None => message,
+            }
         }
-        Action::Raw { .. } => {}
+        // Never called for a raw body; an empty event keeps the function total.
+        Action::Raw { .. } => base("event"),
     }
-    message
 }
 
 fn fake_pic_url(rng: &mut impl Rng) -> String {
@@ -94,10 +77,10 @@ fn fake_pic_url(rng: &mut impl Rng) -> String {
 }
 
 /// The plaintext body: the document in the configured format, or a raw body as given.
-pub fn plain_body(plan: &Plan, message: Option<&PushMessage>) -> String {
+pub fn plain_body(plan: &Plan, message: Option<&Message>) -> String {
     match (&plan.action, message) {
         (Action::Raw { body }, _) => body.clone(),
-        (_, Some(message)) => build_plain_body(plan.format, message),
+        (_, Some(message)) => message.render(plan.format),
         (_, None) => String::new(),
     }
 }
@@ -131,20 +114,13 @@ pub struct Outgoing {
 }
 
 /// Encrypts (compatible, safe), signs and addresses one delivery.
-pub fn outgoing(
-    plan: &Plan,
-    appid: &str,
-    to_user_name: &str,
-    openid: Option<&str>,
-    plain: &str,
-    params: &Params,
-) -> Outgoing {
+pub fn outgoing(plan: &Plan, appid: &str, to_user_name: &str, openid: Option<&str>, plain: &str, params: &Params) -> Outgoing {
     let (body, encrypt) = match (&plan.action, &plan.aes_key) {
         (Action::Raw { body }, Some(_)) => (body.clone(), read_text(plan.format, body, "Encrypt")),
         (Action::Raw { body }, None) => (body.clone(), None),
         (_, Some(key)) if plan.mode != Mode::Plain => {
             let encrypt = encrypt_for(plan.tamper, key, appid, plain, params.random16);
-            let body = wrap_encrypted(plan.format, plan.mode, plain, to_user_name, &encrypt);
+            let body = wrap(plan.format, plan.mode, plain, to_user_name, &encrypt);
             (body, Some(encrypt))
         }
         _ => (plain.to_string(), None),
@@ -171,31 +147,21 @@ pub fn outgoing(
     }
     let query = query.finish();
     let separator = if plan.url.contains('?') { '&' } else { '?' };
-    Outgoing {
-        url: format!("{}{separator}{query}", plan.url),
-        query,
-        body,
-    }
+    Outgoing { url: format!("{}{separator}{query}", plan.url), query, body }
 }
 
 /// The `Encrypt` value, spoiled when the request asks for it (and still signed correctly, so
 /// only decryption can notice).
-fn encrypt_for(
-    tamper: Option<Tamper>,
-    key: &str,
-    appid: &str,
-    plain: &str,
-    random16: [u8; 16],
-) -> String {
+fn encrypt_for(tamper: Option<Tamper>, key: &str, appid: &str, plain: &str, random16: [u8; 16]) -> String {
     let trailer = match tamper {
         Some(Tamper::AppidTrailer) => format!("{appid}x"),
         _ => appid.to_string(),
     };
     // The key was checked when the request was parsed; an empty Encrypt cannot decrypt anyway.
-    let Ok(crypt) = MsgCrypt::new(key, &trailer) else {
+    let Ok(cipher) = PushCipher::new(key, &trailer) else {
         return String::new();
     };
-    let encrypt = crypt.encrypt(plain, random16);
+    let encrypt = cipher.encrypt(plain, random16);
     if tamper != Some(Tamper::TruncateCiphertext) {
         return encrypt;
     }
@@ -210,26 +176,6 @@ fn spoil(hex: &str) -> String {
     let last = if out.pop() == Some('0') { '1' } else { '0' };
     out.push(last);
     out
-}
-
-/// The top-level fields of an XML document or JSON object; None when the body is neither.
-pub fn read_fields(format: Format, body: &str) -> Option<Map<String, Value>> {
-    match format {
-        Format::Xml => parse_document(body.as_bytes()).ok(),
-        Format::Json => match serde_json::from_str(body) {
-            Ok(Value::Object(map)) => Some(map),
-            _ => None,
-        },
-    }
-}
-
-/// A field as text: JSON numbers (a `TimeStamp`) are read as their digits.
-pub fn text_field(fields: &Map<String, Value>, name: &str) -> Option<String> {
-    match fields.get(name)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 fn read_text(format: Format, body: &str, name: &str) -> Option<String> {
@@ -265,13 +211,7 @@ mod tests {
     fn a_truncated_ciphertext_is_one_block_shorter() {
         let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
         let whole = encrypt_for(None, key, "wx1", "<xml></xml>", [0; 16]);
-        let cut = encrypt_for(
-            Some(Tamper::TruncateCiphertext),
-            key,
-            "wx1",
-            "<xml></xml>",
-            [0; 16],
-        );
+        let cut = encrypt_for(Some(Tamper::TruncateCiphertext), key, "wx1", "<xml></xml>", [0; 16]);
         let len = |s: &str| STANDARD.decode(s).map(|b| b.len()).unwrap_or(0);
         assert_eq!(len(&whole), len(&cut) + AES_BLOCK);
     }
