@@ -23,10 +23,9 @@ async fn redelivered_pushes_under_load_are_handled_exactly_once_and_none_is_lost
     let pushes = env_or("LOAD_PUSHES", 600);
     let users = env_or("LOAD_USERS", 100);
     let sink = Sink::start().await;
-    let app = spawn_app_with(
-        Options::default().var("BUSINESS_WEBHOOK_URL", &sink.url).var("BUSINESS_WEBHOOK_SECRET", "load-secret"),
-    )
-    .await;
+    let app =
+        spawn_app_with(Options::default().var("BUSINESS_WEBHOOK_URL", &sink.url).var("BUSINESS_WEBHOOK_SECRET", "load-secret"))
+            .await;
     app.internal_get("/internal/token").await;
     let mut openids = Vec::new();
     for _ in 0..users {
@@ -50,7 +49,10 @@ async fn redelivered_pushes_under_load_are_handled_exactly_once_and_none_is_lost
             });
             // 30 % redelivered; a third of those at the same time as the first delivery.
             match i % 10 {
-                0 => { body["force_deliveries"] = json!(3); body["concurrent"] = json!(true); }
+                0 => {
+                    body["force_deliveries"] = json!(3);
+                    body["concurrent"] = json!(true);
+                }
                 1 | 2 => body["force_deliveries"] = json!(2),
                 _ => {}
             }

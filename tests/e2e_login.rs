@@ -38,19 +38,27 @@ async fn a_user_logs_in_decrypts_verifies_gets_a_phone_number_and_logs_out() {
 
     let data = app.sim_post("/_sim/open_data", &json!({ "appid": APPID, "openid": openid })).await;
     let (status, user) =
-        authed_post(&app, "/api/user/decrypt", &token, &json!({ "encryptedData": data["encryptedData"], "iv": data["iv"] })).await;
+        authed_post(&app, "/api/user/decrypt", &token, &json!({ "encryptedData": data["encryptedData"], "iv": data["iv"] }))
+            .await;
     assert_eq!(status, 200, "{user}");
     assert_eq!(user["watermark"]["appid"], APPID);
 
     let (status, body) =
-        authed_post(&app, "/api/user/verify", &token, &json!({ "rawData": data["rawData"], "signature": data["signature"] })).await;
+        authed_post(&app, "/api/user/verify", &token, &json!({ "rawData": data["rawData"], "signature": data["signature"] }))
+            .await;
     assert_eq!(status, 204, "{body}");
-    let (status, body) =
-        authed_post(&app, "/api/user/verify", &token, &json!({ "rawData": "{\"nickName\":\"Mallory\"}", "signature": data["signature"] })).await;
+    let (status, body) = authed_post(
+        &app,
+        "/api/user/verify",
+        &token,
+        &json!({ "rawData": "{\"nickName\":\"Mallory\"}", "signature": data["signature"] }),
+    )
+    .await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(error_code(&body), "signature_mismatch");
 
-    let phone_code = app.sim_post("/_sim/phone_code", &json!({ "appid": APPID, "openid": openid, "phone": "+8613800138000" })).await;
+    let phone_code =
+        app.sim_post("/_sim/phone_code", &json!({ "appid": APPID, "openid": openid, "phone": "+8613800138000" })).await;
     let (status, phone) = authed_post(&app, "/api/phone", &token, &json!({ "code": phone_code["code"] })).await;
     assert_eq!(status, 200, "{phone}");
     assert_eq!(phone["purePhoneNumber"], "13800138000");
@@ -86,8 +94,17 @@ async fn a_login_code_cannot_be_used_twice_nor_after_it_expires() {
 async fn malformed_login_bodies_never_reach_wechat() {
     let app = spawn_app().await;
     let long = "x".repeat(200);
-    for body in ["", "not json", "[]", "{}", r#"{"code":null}"#, r#"{"code":""}"#, r#"{"code":42}"#, &format!(r#"{{"code":"{long}"}}"#)] {
-        let r = app.client.post(app.url("/api/login")).header("Content-Type", "application/json").body(body.to_owned()).send().await.unwrap();
+    for body in
+        ["", "not json", "[]", "{}", r#"{"code":null}"#, r#"{"code":""}"#, r#"{"code":42}"#, &format!(r#"{{"code":"{long}"}}"#)]
+    {
+        let r = app
+            .client
+            .post(app.url("/api/login"))
+            .header("Content-Type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
         let (status, resp) = read(r).await;
         assert_eq!(status, 400, "{body:?} → {resp}");
         error_code(&resp);
@@ -120,7 +137,14 @@ async fn a_session_of_app_a_is_refused_for_app_b() {
 
     // App B logs its own users in.
     let (code, _) = app.login_code(APPID_B, None).await;
-    let r = app.client.post(app.url("/api/login")).header("X-WeChat-AppId", APPID_B).json(&json!({ "code": code })).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/login"))
+        .header("X-WeChat-AppId", APPID_B)
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
 }
 

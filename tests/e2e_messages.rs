@@ -49,7 +49,9 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (Str
     let boundary = "e2e-boundary-7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
     for (name, value) in fields {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
     }
     if let Some((name, filename, bytes)) = file {
         body.extend_from_slice(
@@ -63,9 +65,22 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (Str
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn internal_multipart(app: &TestApp, path: &str, fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (u16, Value) {
+async fn internal_multipart(
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, &[u8])>,
+) -> (u16, Value) {
     let (content_type, body) = multipart(fields, file);
-    let r = app.client.post(app.url(path)).bearer_auth(INTERNAL_KEY).header("Content-Type", content_type).body(body).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(INTERNAL_KEY)
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     read(r).await
 }
 
@@ -178,7 +193,8 @@ async fn an_image_is_sent_by_the_media_id_of_an_upload_or_uploaded_and_sent_in_o
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["msgtype"], "image");
 
-    let (status, body) = internal_multipart(&app, "/internal/messages/custom", &[("touser", &openid)], Some(("media", "again.jpg", &image))).await;
+    let (status, body) =
+        internal_multipart(&app, "/internal/messages/custom", &[("touser", &openid)], Some(("media", "again.jpg", &image))).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, json!({ "sent": true, "msgtype": "image" }));
 
@@ -198,7 +214,14 @@ async fn typing_is_shown_and_cancelled_for_a_user_who_just_wrote() {
     let openid = user_who_wrote(&app, APPID).await;
 
     for command in ["Typing", "CancelTyping"] {
-        let r = app.client.post(app.url("/internal/messages/typing")).bearer_auth(INTERNAL_KEY).json(&json!({ "touser": openid, "command": command })).send().await.unwrap();
+        let r = app
+            .client
+            .post(app.url("/internal/messages/typing"))
+            .bearer_auth(INTERNAL_KEY)
+            .json(&json!({ "touser": openid, "command": command }))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 204, "{command}: {}", r.text().await.unwrap_or_default());
     }
 
@@ -299,13 +322,15 @@ async fn a_text_check_passes_clean_text_and_flags_a_risky_word() {
     let app = spawn_app().await;
     let (_, openid) = app.login_code(APPID, None).await;
 
-    let (status, clean) = app.internal_post("/internal/security/text", &json!({ "content": "今天天气不错", "openid": openid, "scene": 2 })).await;
+    let (status, clean) =
+        app.internal_post("/internal/security/text", &json!({ "content": "今天天气不错", "openid": openid, "scene": 2 })).await;
     assert_eq!(status, 200, "{clean}");
     assert_eq!(clean["result"], json!({ "suggest": "pass", "label": 100 }));
     assert!(clean["trace_id"].as_str().is_some_and(|t| !t.is_empty()), "{clean}");
     assert!(clean["detail"].as_array().is_some_and(|d| !d.is_empty()), "{clean}");
 
-    let (status, risky) = app.internal_post("/internal/security/text", &json!({ "content": "这里有违禁词", "openid": openid, "scene": 3 })).await;
+    let (status, risky) =
+        app.internal_post("/internal/security/text", &json!({ "content": "这里有违禁词", "openid": openid, "scene": 3 })).await;
     assert_eq!(status, 200, "a risky verdict is an answer, not an error: {risky}");
     assert_eq!(risky["result"], json!({ "suggest": "risky", "label": 20001 }));
     let keyword = risky["detail"].as_array().unwrap().iter().find(|d| d["strategy"] == "keyword").cloned().unwrap_or_default();
@@ -467,13 +492,25 @@ async fn malformed_custom_typing_and_upload_requests_are_400s_that_never_reach_w
         (json!({ "touser": openid, "msgtype": "text", "content": "shorthand" }), "text", "content outside the text object"),
         (json!({ "touser": openid, "msgtype": "image", "image": {} }), "image.media_id", "an image without media_id"),
         (link("ftp://example.com/a"), "link.url", "a link that is not http(s)"),
-        (json!({ "touser": openid, "msgtype": "miniprogrampage", "miniprogrampage": { "title": "t", "pagepath": "pages/a b", "thumb_media_id": "T" } }), "miniprogrampage.pagepath", "a page path with a space"),
+        (
+            json!({ "touser": openid, "msgtype": "miniprogrampage", "miniprogrampage": { "title": "t", "pagepath": "pages/a b", "thumb_media_id": "T" } }),
+            "miniprogrampage.pagepath",
+            "a page path with a space",
+        ),
     ];
     for (body, field, what) in &custom {
         let (status, resp) = app.internal_post("/internal/messages/custom", body).await;
         assert_400_naming(status, &resp, field, what);
     }
-    let r = app.client.post(app.url("/internal/messages/custom")).bearer_auth(INTERNAL_KEY).header("Content-Type", "application/json").body("not json").send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/internal/messages/custom"))
+        .bearer_auth(INTERNAL_KEY)
+        .header("Content-Type", "application/json")
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
     let (status, resp) = read(r).await;
     assert_eq!(status, 400, "{resp}");
     error_code(&resp);
@@ -491,11 +528,13 @@ async fn malformed_custom_typing_and_upload_requests_are_400s_that_never_reach_w
     let file = Some(("media", "a.jpg", image.as_slice()));
     let (status, resp) = internal_multipart(&app, "/internal/messages/custom", &[], file).await;
     assert_400_naming(status, &resp, "touser", "a multipart send without touser");
-    let (status, resp) = internal_multipart(&app, "/internal/messages/custom", &[("touser", &openid), ("msgtype", "text")], file).await;
+    let (status, resp) =
+        internal_multipart(&app, "/internal/messages/custom", &[("touser", &openid), ("msgtype", "text")], file).await;
     assert_400_naming(status, &resp, "msgtype", "a multipart text message");
     let (status, resp) = internal_multipart(&app, "/internal/messages/custom", &[("touser", &openid)], None).await;
     assert_400_naming(status, &resp, "media", "a multipart send without a file");
-    let (status, resp) = internal_multipart(&app, "/internal/messages/custom", &[("touser", &openid), ("media", "not a file")], None).await;
+    let (status, resp) =
+        internal_multipart(&app, "/internal/messages/custom", &[("touser", &openid), ("media", "not a file")], None).await;
     assert_400_naming(status, &resp, "media", "media as a text field");
     let (status, resp) = internal_multipart(&app, "/internal/media/upload", &[], None).await;
     assert_400_naming(status, &resp, "media", "an upload without a file");
@@ -519,11 +558,21 @@ async fn subscribe_data_breaking_the_value_rules_is_refused_before_wechat() {
         json!({ "touser": openid, "template_id": ORDER_SHIPPED, "data": data })
     };
     let cases = [
-        (with_data(&|d| d["thing1"]["value"] = json!("一二三四五六七八九十一二三四五六七八九十一")), "data.thing1.value", "thing over 20 characters"),
+        (
+            with_data(&|d| d["thing1"]["value"] = json!("一二三四五六七八九十一二三四五六七八九十一")),
+            "data.thing1.value",
+            "thing over 20 characters",
+        ),
         (with_data(&|d| d["amount4"]["value"] = json!("199.00")), "data.amount4.value", "amount without a currency"),
         (with_data(&|d| d["time3"]["value"] = json!("25:61")), "data.time3.value", "no time of day"),
         (with_data(&|d| d["thing1"]["value"] = json!("第一行\n第二行")), "data.thing1.value", "a line break"),
-        (with_data(&|d| { d.as_object_mut().unwrap().remove("amount4"); }), "data.amount4", "a keyword of the template left out"),
+        (
+            with_data(&|d| {
+                d.as_object_mut().unwrap().remove("amount4");
+            }),
+            "data.amount4",
+            "a keyword of the template left out",
+        ),
         (with_data(&|d| d["thing9"] = json!({ "value": "多余" })), "data.thing9", "a keyword the template lacks"),
     ];
     for (body, field, what) in &cases {
@@ -535,15 +584,32 @@ async fn subscribe_data_breaking_the_value_rules_is_refused_before_wechat() {
         (json!({ "touser": openid, "template_id": ORDER_SHIPPED }), "data", "missing data"),
         (json!({ "touser": openid, "data": order_data() }), "template_id", "missing template_id"),
         (json!({ "template_id": ORDER_SHIPPED, "data": order_data() }), "touser", "missing touser"),
-        (json!({ "touser": openid, "template_id": ORDER_SHIPPED, "data": order_data(), "page": "/pages/index/index" }), "page", "a page with a leading /"),
-        (json!({ "touser": openid, "template_id": ORDER_SHIPPED, "data": order_data(), "miniprogram_state": "beta" }), "miniprogram_state", "an unknown state"),
-        (json!({ "touser": openid, "template_id": ORDER_SHIPPED, "data": order_data(), "lang": "fr_FR" }), "lang", "an unknown language"),
+        (
+            json!({ "touser": openid, "template_id": ORDER_SHIPPED, "data": order_data(), "page": "/pages/index/index" }),
+            "page",
+            "a page with a leading /",
+        ),
+        (
+            json!({ "touser": openid, "template_id": ORDER_SHIPPED, "data": order_data(), "miniprogram_state": "beta" }),
+            "miniprogram_state",
+            "an unknown state",
+        ),
+        (
+            json!({ "touser": openid, "template_id": ORDER_SHIPPED, "data": order_data(), "lang": "fr_FR" }),
+            "lang",
+            "an unknown language",
+        ),
     ];
     for (body, field, what) in &shape {
         let (status, resp) = app.internal_post("/internal/messages/subscribe", body).await;
         assert_400_naming(status, &resp, field, what);
     }
-    let (status, resp) = app.internal_post("/internal/messages/subscribe", &json!({ "touser": openid, "template_id": "NotOneOfThisAppsTemplates", "data": order_data() })).await;
+    let (status, resp) = app
+        .internal_post(
+            "/internal/messages/subscribe",
+            &json!({ "touser": openid, "template_id": "NotOneOfThisAppsTemplates", "data": order_data() }),
+        )
+        .await;
     assert_400_naming(status, &resp, "template_id", "a template the app does not have");
     assert_eq!(error_code(&resp), "invalid_template_id");
 
@@ -576,7 +642,8 @@ async fn analytics_ranges_and_text_checks_wechat_would_refuse_never_reach_it() {
         assert_eq!(error_code(&resp), *code, "{what}: {resp}");
         assert!(resp["error"]["message"].as_str().unwrap().contains(mention), "{what}: {resp}");
     }
-    let (status, resp) = app.internal_post("/internal/analytics/getweanalysisappidsomethingelse", &range(&yesterday, &yesterday)).await;
+    let (status, resp) =
+        app.internal_post("/internal/analytics/getweanalysisappidsomethingelse", &range(&yesterday, &yesterday)).await;
     assert_eq!(status, 404, "an unknown report: {resp}");
 
     let checks = [
@@ -586,7 +653,11 @@ async fn analytics_ranges_and_text_checks_wechat_would_refuse_never_reach_it() {
         (json!({ "content": "", "openid": openid, "scene": 2 }), "content", "empty content"),
         (json!({ "content": "字".repeat(2501), "openid": openid, "scene": 2 }), "content", "2501 characters"),
         (json!({ "content": "hello", "scene": 2 }), "openid", "no openid"),
-        (json!({ "content": "hello", "openid": openid, "scene": 2, "signature": "s" }), "signature", "a signature outside scene 1"),
+        (
+            json!({ "content": "hello", "openid": openid, "scene": 2, "signature": "s" }),
+            "signature",
+            "a signature outside scene 1",
+        ),
     ];
     for (body, field, what) in &checks {
         let (status, resp) = app.internal_post("/internal/security/text", body).await;
@@ -623,13 +694,17 @@ async fn a_missing_or_wrong_key_is_a_401_and_nothing_reaches_wechat() {
         };
         let mut answers = Vec::new();
         for (path, body) in &posts {
-            answers.push((path.to_string(), read(with_key(app.client.post(app.url(path))).json(body).send().await.unwrap()).await));
+            answers
+                .push((path.to_string(), read(with_key(app.client.post(app.url(path))).json(body).send().await.unwrap()).await));
         }
         for path in ["/internal/messages/custom", "/internal/media/upload"] {
             let r = with_key(app.client.post(app.url(path))).header("Content-Type", &multipart_type).body(multipart_body.clone());
             answers.push((format!("{path} (multipart)"), read(r.send().await.unwrap()).await));
         }
-        answers.push(("/internal/templates".into(), read(with_key(app.client.get(app.url("/internal/templates"))).send().await.unwrap()).await));
+        answers.push((
+            "/internal/templates".into(),
+            read(with_key(app.client.get(app.url("/internal/templates"))).send().await.unwrap()).await,
+        ));
         for (path, (status, body)) in answers {
             assert_eq!(status, 401, "{path} with key {key:?}: {body}");
             assert_eq!(error_code(&body), "unauthorized", "{path}");
@@ -645,8 +720,14 @@ async fn a_card_is_uploaded_and_sent_in_one_multipart_call_and_media_and_typing_
     let openid = user_who_wrote(&app, APPID).await;
     let image = jpeg();
 
-    let fields = [("touser", openid.as_str()), ("msgtype", "miniprogrampage"), ("title", "新品上架"), ("pagepath", "pages/detail/detail?id=3")];
-    let (status, body) = internal_multipart(&app, "/internal/messages/custom", &fields, Some(("media", "cover.jpg", &image))).await;
+    let fields = [
+        ("touser", openid.as_str()),
+        ("msgtype", "miniprogrampage"),
+        ("title", "新品上架"),
+        ("pagepath", "pages/detail/detail?id=3"),
+    ];
+    let (status, body) =
+        internal_multipart(&app, "/internal/messages/custom", &fields, Some(("media", "cover.jpg", &image))).await;
     assert_eq!(status, 200, "{body}");
     let sends = app.sim_calls("/cgi-bin/message/custom/send").await;
     let card = &sends.last().expect("a send")["body"]["miniprogrampage"];
@@ -661,6 +742,7 @@ async fn a_card_is_uploaded_and_sent_in_one_multipart_call_and_media_and_typing_
 
     let stranger = user_who_wrote(&app, APPID).await;
     app.sim_post("/_sim/clock/advance", &json!({ "seconds": 31 })).await;
-    let (status, body) = app.internal_post("/internal/messages/typing", &json!({ "touser": stranger, "command": "Typing" })).await;
+    let (status, body) =
+        app.internal_post("/internal/messages/typing", &json!({ "touser": stranger, "command": "Typing" })).await;
     assert_eq!((status, body["error"]["wechat_errcode"].as_i64()), (409, Some(45080)), "{body}");
 }

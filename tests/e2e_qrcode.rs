@@ -130,7 +130,8 @@ async fn limited_and_classic_codes_are_cached_and_the_lifetime_quota_is_reported
     assert_eq!(r.headers()["x-cache"], "hit");
     assert_eq!(app.sim_calls("/wxa/getwxacode").await.len(), 1, "a repeat costs no quota");
 
-    let (status, resp) = app.internal_post("/internal/qrcode/classic", &json!({ "path": format!("pages/a?{}", "x".repeat(130)) })).await;
+    let (status, resp) =
+        app.internal_post("/internal/qrcode/classic", &json!({ "path": format!("pages/a?{}", "x".repeat(130)) })).await;
     assert_eq!(status, 400, "{resp}");
     assert!(app.sim_calls("/cgi-bin/wxaapp/createwxaqrcode").await.is_empty());
 
@@ -147,7 +148,9 @@ async fn limited_and_classic_codes_are_cached_and_the_lifetime_quota_is_reported
 #[tokio::test]
 async fn schemes_and_url_links_are_generated() {
     let app = spawn_app().await;
-    let (status, v) = app.internal_post("/internal/links/scheme", &json!({ "path": "pages/index/index", "query": "a=1", "expire_interval": 7 })).await;
+    let (status, v) = app
+        .internal_post("/internal/links/scheme", &json!({ "path": "pages/index/index", "query": "a=1", "expire_interval": 7 }))
+        .await;
     assert_eq!(status, 200, "{v}");
     assert!(v["openlink"].as_str().unwrap().starts_with("weixin://dl/business/?t="));
     let (status, v) = app.internal_post("/internal/links/urllink", &json!({ "path": "pages/detail/detail" })).await;
@@ -174,19 +177,35 @@ async fn an_official_account_gets_a_ticket_and_its_image_and_an_invalid_ticket_i
     assert_eq!(status, 400, "a mini program has no ticket QR codes: {mp}");
     assert_eq!(error_code(&mp), "not_an_official_account");
 
-    let (status, t) = app.internal_post(&format!("/internal/oa/qrcode?appid={oa}"), &json!({ "scene_str": "promo", "expire_seconds": 120 })).await;
+    let (status, t) = app
+        .internal_post(&format!("/internal/oa/qrcode?appid={oa}"), &json!({ "scene_str": "promo", "expire_seconds": 120 }))
+        .await;
     assert_eq!(status, 200, "{t}");
     assert!(t["ticket"].as_str().is_some() && t["url"].as_str().is_some());
     assert_eq!(t["expire_seconds"], 120);
 
-    let r = app.client.post(app.url(&format!("/internal/oa/qrcode?appid={oa}&image=1"))).bearer_auth(INTERNAL_KEY).json(&json!({ "scene_id": 9 })).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/internal/oa/qrcode?appid={oa}&image=1")))
+        .bearer_auth(INTERNAL_KEY)
+        .json(&json!({ "scene_id": 9 }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers()["content-type"], "image/jpeg");
     image::load_from_memory(&r.bytes().await.unwrap()).expect("a real image");
 
     // WeChat answers showqrcode with HTTP 404 for a ticket it no longer knows.
     app.sim_fault(json!({ "path": "/cgi-bin/showqrcode", "status": 404 })).await;
-    let r = app.client.post(app.url(&format!("/internal/oa/qrcode?appid={oa}&image=1"))).bearer_auth(INTERNAL_KEY).json(&json!({ "scene_id": 5 })).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/internal/oa/qrcode?appid={oa}&image=1")))
+        .bearer_auth(INTERNAL_KEY)
+        .json(&json!({ "scene_id": 5 }))
+        .send()
+        .await
+        .unwrap();
     let (status, resp) = read(r).await;
     assert_eq!(status, 502, "{resp}");
     assert_eq!(error_code(&resp), "invalid_ticket");

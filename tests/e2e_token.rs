@@ -18,8 +18,13 @@ async fn two_hundred_concurrent_cold_reads_cause_exactly_one_upstream_call() {
     let reads = (0..200).map(|_| app.internal_get("/internal/token"));
     let answers: Vec<(u16, Value)> = futures::future::join_all(reads).await;
 
-    let tokens: std::collections::HashSet<String> =
-        answers.iter().map(|(s, b)| { assert_eq!(*s, 200, "{b}"); b["access_token"].as_str().unwrap().to_owned() }).collect();
+    let tokens: std::collections::HashSet<String> = answers
+        .iter()
+        .map(|(s, b)| {
+            assert_eq!(*s, 200, "{b}");
+            b["access_token"].as_str().unwrap().to_owned()
+        })
+        .collect();
     assert_eq!(tokens.len(), 1, "every caller gets the same token");
     assert_eq!(token_calls(&app).await, 1);
 }
@@ -93,7 +98,14 @@ async fn a_token_superseded_behind_our_back_is_recovered_with_exactly_one_refres
     assert!(t["access_token"].is_string());
 
     app.sim_post("/_sim/tokens/invalidate", &json!({ "appid": APPID, "kind": "stable" })).await;
-    let r = app.client.post(app.url("/api/phone")).bearer_auth(&session).json(&json!({ "code": phone_code["code"] })).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/phone"))
+        .bearer_auth(&session)
+        .json(&json!({ "code": phone_code["code"] }))
+        .send()
+        .await
+        .unwrap();
     let (status, body) = read(r).await;
 
     assert_eq!(status, 200, "{body}");
@@ -171,7 +183,9 @@ async fn a_restarted_worker_serves_the_stored_token_without_an_upstream_call() {
 
 #[tokio::test]
 async fn a_token_shorter_than_the_margin_is_not_refetched_on_every_read() {
-    let app = spawn_app_with(Options::default().sim_arg("--token-lifetime").sim_arg("400").var("TOKEN_REFRESH_MARGIN_SECONDS", "600")).await;
+    let app =
+        spawn_app_with(Options::default().sim_arg("--token-lifetime").sim_arg("400").var("TOKEN_REFRESH_MARGIN_SECONDS", "600"))
+            .await;
     for _ in 0..20 {
         let (status, body) = app.internal_get("/internal/token").await;
         assert_eq!(status, 200, "{body}");
