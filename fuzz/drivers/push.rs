@@ -29,8 +29,8 @@ pub const APPID: &str = "wx2c2769f8efd9abc2";
 pub const NOW: u64 = 1_700_000_000;
 const NONCE: &str = "1320562132";
 const RANDOM: [u8; 16] = *b"0123456789abcdef";
-/// The reader's depth limit: `<xml>`, a field and two levels below it.
-const XML_MAX_DEPTH: usize = 4;
+/// The reader's depth limit in element levels, `<xml>` included.
+const XML_MAX_DEPTH: usize = wechat_edge::push::xml::MAX_DEPTH;
 
 fn crypt() -> MsgCrypt {
     match MsgCrypt::new(AES_KEY, APPID) {
