@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
+use wechat_edge::shared::date::{today_from_unix, Date};
 
 const CUSTOM_SEND: &str = "/cgi-bin/message/custom/send";
 const TYPING: &str = "/cgi-bin/message/custom/typing";
@@ -109,24 +110,16 @@ async fn all_wechat_calls(app: &TestApp) -> Vec<Value> {
     app.sim_get("/_sim/log").await["calls"].as_array().cloned().unwrap_or_default()
 }
 
-/// `yyyymmdd` of the calendar day `days` after 1970-01-01 (Howard Hinnant's civil_from_days).
+/// `yyyymmdd` of the calendar day `days` after 1970-01-01.
 fn yyyymmdd(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}{month:02}{day:02}")
+    Date::from_days(days).to_string()
 }
 
 /// Today's day number in Beijing (UTC+8), where WeChat's days turn.
 fn beijing_today() -> i64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-    (now + 8 * 3600).div_euclid(86_400)
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let (y, m, d) = today_from_unix(now);
+    Date::new(y, m, d).map(Date::days).expect("today is a date")
 }
 
 // ---- each capability, end to end ----

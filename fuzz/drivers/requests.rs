@@ -8,12 +8,13 @@
 use super::input::{fields, flags, join, join_fields, text};
 use serde_json::{json, Map, Value};
 use wechat_edge::login::session::{SessionToken, WxCode, TOKEN_LEN};
-use wechat_edge::outbound::analytics::{check_range, today_from_unix, Date, Period, Report};
+use wechat_edge::outbound::analytics::{check_range, Period, Report};
 use wechat_edge::outbound::custom::{Content, CustomMessage, Typing};
 use wechat_edge::outbound::security::TextCheck;
 use wechat_edge::outbound::subscribe::{check_value, KeywordType, SubscribeMessage, TemplateInfo};
 use wechat_edge::qrcode::codes::{etag, etag_matches, ClassicCode, LimitedCode, OaScene, OaTicketQr, UnlimitedCode};
 use wechat_edge::qrcode::links::{Expiry, Link, SchemeRequest, UrlLinkRequest};
+use wechat_edge::shared::date::{today_from_unix, Date};
 use wechat_edge::shared::errcode::{self, Api};
 use wechat_edge::shared::error::ApiError;
 

@@ -5,7 +5,7 @@
 //! The small calendar (days in a month, leap years, day numbers, weekdays) is here too, written
 //! out rather than pulled in as a dependency.
 
-pub use crate::shared::date::{days_in_month, is_leap_year, today_from_unix, Date, BEIJING_OFFSET_SECS};
+use crate::shared::date::{days_in_month, Date};
 use crate::shared::error::ApiError;
 
 /// The `datacube` reports of §11.
@@ -162,12 +162,6 @@ pub fn check_dates(report: Report, begin: &str, end: &str, today: (i32, u32, u32
             )))
         }
         _ => Ok(()),
-    }
-}
-
-impl std::fmt::Display for Date {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:04}{:02}{:02}", self.year, self.month, self.day)
     }
 }
 

@@ -2,12 +2,13 @@
 //! `/internal/analytics/*`, `/internal/security/text`: one call for the business's servers,
 //! the access token handled (a stale one is refreshed once and the call retried once).
 
-use crate::outbound::analytics::{check_range, today_from_unix, Report};
+use crate::outbound::analytics::{check_range, Report};
 use crate::outbound::custom::{CustomMessage, Typing};
 use crate::outbound::multipart::file_part;
 use crate::outbound::security::TextCheck;
 use crate::outbound::subscribe::{SubscribeMessage, TemplateInfo};
 use crate::outbound::Body;
+use crate::shared::date::today_from_unix;
 use crate::shared::errcode::Api;
 use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::http::{header, json, json_body, no_content, query, random_bytes, require_internal_key, Ctx};

@@ -80,3 +80,13 @@ impl Date {
         ((self.days() + 3).rem_euclid(7) + 1) as u32
     }
 }
+
+/// `yyyymmdd`, as datacube takes it.
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}{:02}{:02}", self.year, self.month, self.day)
+    }
+}
+
+#[cfg(test)]
+mod tests;
