@@ -18,8 +18,7 @@ use wechat_edge::push::rules::{plan, render, KeywordRule, ReplyCrypto, Rules};
 use wechat_edge::push::signature::{msg_signature, push_signature};
 use wechat_edge::push::xml::{parse_document, push_value_element};
 use wechat_edge::push::{
-    build_plain_body, open_push, parse_query, verify_echo, wrap_encrypted, Format, Incoming, Mode, PushError, PushMessage,
-    PushQuery, PushSecrets,
+    open_push, parse_query, verify_echo, Format, Incoming, Mode, PushError, PushMessage, PushQuery, PushSecrets,
 };
 use wechat_edge::shared::config::AppType;
 
@@ -31,6 +30,29 @@ const NONCE: &str = "1320562132";
 const RANDOM: [u8; 16] = *b"0123456789abcdef";
 /// The reader's depth limit in element levels, `<xml>` included.
 const XML_MAX_DEPTH: usize = wechat_edge::push::xml::MAX_DEPTH;
+
+/// A message's plain body, built by the independent `wechat-wire` from its JSON form (the
+/// worker ships no body builder).
+fn build_plain_body(format: Format, message: &PushMessage) -> String {
+    wechat_wire::Message::render_json_text(&message.to_json(), wire_format(format)).unwrap_or_default()
+}
+
+/// `plain` wrapped for `mode` around `encrypt`, by `wechat-wire`.
+fn wrap_encrypted(format: Format, mode: Mode, plain: &str, to_user_name: &str, encrypt: &str) -> String {
+    let mode = match mode {
+        Mode::Plain => wechat_wire::Mode::Plain,
+        Mode::Compatible => wechat_wire::Mode::Compatible,
+        Mode::Safe => wechat_wire::Mode::Safe,
+    };
+    wechat_wire::wrap(wire_format(format), mode, plain, to_user_name, encrypt)
+}
+
+fn wire_format(format: Format) -> wechat_wire::Format {
+    match format {
+        Format::Xml => wechat_wire::Format::Xml,
+        Format::Json => wechat_wire::Format::Json,
+    }
+}
 
 fn crypt() -> MsgCrypt {
     match MsgCrypt::new(AES_KEY, APPID) {
@@ -269,9 +291,12 @@ fn check_incoming(incoming: &Incoming, crypt: &MsgCrypt) {
     }
 
     // Rebuilt as a plain body in either format, and inside a safe-mode envelope, it opens to the
-    // same message. (An inner `Encrypt` field would make the rebuilt body an envelope.)
-    if !message.extra.contains_key("Encrypt") {
-        for format in [Format::Xml, Format::Json] {
+    // same message. (An inner `Encrypt` field would make the rebuilt body an envelope; a JSON
+    // push's field names that are no XML names have no XML form.)
+    let extra = Value::Object(message.extra.clone());
+    let formats: &[Format] = if names_are_plain(&extra) { &[Format::Xml, Format::Json] } else { &[Format::Json] };
+    if !message.extra.contains_key("Encrypt") && formats.contains(&incoming.format) {
+        for &format in formats {
             let plain = build_plain_body(format, message);
             with_query(&signed_query(), |query| match open_push(&secrets(crypt), query, plain.as_bytes(), NOW, 0) {
                 Ok(again) => assert_same_message(message, &again.message, "a rebuilt plain body"),

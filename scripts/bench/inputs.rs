@@ -1,7 +1,8 @@
 //! The benchmark inputs, generated here and written to `target/bench-inputs/*.json` so the
 //! native bench, the wasm harness and every peer SDK read the same bytes.
 //!
-//! Pushes are built exactly as WeChat builds them (the same builders the simulator uses):
+//! Pushes are built exactly as WeChat builds them, by `wechat-wire` (the simulator's
+//! independent implementation, from each message's JSON form):
 //! a ~300-byte text message and the mini-program card of §8.4, each as plain XML, safe-mode XML
 //! and safe-mode JSON, signed with the official sample Token and EncodingAESKey. Everything is
 //! fixed (timestamp, nonces, the 16 random bytes), so the files are identical run after run and
@@ -13,7 +14,7 @@ use std::path::Path;
 use wechat_edge::login::signature::{raw_data_signature, session_signature};
 use wechat_edge::push::msg_crypt::MsgCrypt;
 use wechat_edge::push::signature::{msg_signature, push_signature};
-use wechat_edge::push::{build_plain_body, wrap_encrypted, Format, Mode, PushMessage};
+use wechat_edge::push::{Format, Mode, PushMessage};
 
 // The official WXBizMsgCrypt sample configuration (§14-D).
 const TOKEN: &str = "spamtest";
@@ -67,14 +68,19 @@ pub const VARIANTS: [(&str, Format, Mode); 3] =
 fn push_case(message_name: &str, msg: &PushMessage, variant: &str, format: Format, mode: Mode) -> Value {
     let crypt = MsgCrypt::new(AES_KEY, APPID).expect("the sample key is valid");
     let timestamp = NOW.to_string();
-    let plain = build_plain_body(format, msg);
+    let wire_format = match format {
+        Format::Xml => wechat_wire::Format::Xml,
+        Format::Json => wechat_wire::Format::Json,
+    };
+    let plain = wechat_wire::Message::render_json_text(&msg.to_json(), wire_format).expect("a message's JSON form is an object");
     let mut query = format!("signature={}&timestamp={timestamp}&nonce={NONCE}", push_signature(TOKEN, &timestamp, NONCE));
     let body = if mode == Mode::Plain {
         plain.clone()
     } else {
         let encrypt = crypt.encrypt(&plain, PUSH_RANDOM);
         query.push_str(&format!("&encrypt_type=aes&msg_signature={}", msg_signature(TOKEN, &timestamp, NONCE, &encrypt)));
-        wrap_encrypted(format, mode, &plain, &msg.to_user_name, &encrypt)
+        let wire_mode = if mode == Mode::Compatible { wechat_wire::Mode::Compatible } else { wechat_wire::Mode::Safe };
+        wechat_wire::wrap(wire_format, wire_mode, &plain, &msg.to_user_name, &encrypt)
     };
     json!({
         "name": format!("{message_name}/{variant}"),

@@ -8,7 +8,6 @@
 //! - [`message`]: [`PushMessage`], its JSON form with WeChat's field names, and the dedupe key.
 //! - [`xml`]: a strict reader for WeChat's flat `<xml>` documents and the CDATA writer.
 //! - [`reply`]: `transfer_customer_service`, text and encrypted replies.
-//! - [`envelope`]: push bodies as WeChat builds them (plain, compatible, safe), for the simulator.
 //! - [`msg_crypt`]: WXBizMsgCrypt, AES-256-CBC with 32-byte PKCS#7 and the app id trailer (§8.5).
 //! - [`signature`]: `signature` and `msg_signature`.
 //! - [`ledger`]: the claim call, ledger shards and the outbox's backoff.
@@ -18,7 +17,6 @@
 //! ledger Durable Object: exactly-once claims and the durable outbox) and `actions` (the
 //! customer-service sends and forwards the outbox runs).
 
-pub mod envelope;
 pub mod ledger;
 pub mod message;
 pub mod msg_crypt;
@@ -39,7 +37,6 @@ pub mod ledger_do;
 #[cfg(test)]
 mod tests;
 
-pub use envelope::{build_envelope, build_plain_body, wrap_encrypted};
 pub use message::PushMessage;
 pub use pipeline::{open_push, verify_echo, Incoming, PushError, PushSecrets};
 pub use query::{parse_query, PushQuery};

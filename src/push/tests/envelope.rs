@@ -1,10 +1,11 @@
-//! Push bodies as WeChat builds them (§8.4, §8.5), so the simulator and the tests send exactly
-//! what the pipeline will see: a plain body, then optionally the compatible or safe envelope.
+//! Push bodies built from our own `PushMessage` (§8.4, §8.5), for the unit tests of the
+//! pipeline: a plain body, then optionally the compatible or safe envelope. Tests only; the
+//! simulator and the end-to-end tests build theirs with the independent `wechat-wire`.
 
-use super::message::{Field, PushMessage};
-use super::xml::{push_int_element, push_text_element, push_value_element};
-use super::{json_string, Format, Mode};
+use crate::push::message::{Field, PushMessage};
 use crate::push::msg_crypt::MsgCrypt;
+use crate::push::xml::{push_int_element, push_text_element, push_value_element};
+use crate::push::{json_string, Format, Mode};
 
 /// The plaintext body of a message: XML with CDATA strings and bare integers, or JSON.
 pub fn build_plain_body(format: Format, message: &PushMessage) -> String {

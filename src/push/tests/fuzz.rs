@@ -1,8 +1,9 @@
 //! A small deterministic fuzz: thousands of mutated, truncated and re-signed bodies through
 //! open_push. The assertion is that every one returns (Ok or Err) instead of panicking.
 
+use super::envelope::{build_plain_body, wrap_encrypted};
 use super::{crypt, secrets, Signed, NOW, RANDOM};
-use crate::push::{build_plain_body, open_push, wrap_encrypted, Format, Mode, PushMessage};
+use crate::push::{open_push, Format, Mode, PushMessage};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 

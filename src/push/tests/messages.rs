@@ -1,8 +1,9 @@
 //! Bodies in both formats parse to the same typed messages; the XML reader refuses what it must.
 
+use super::envelope::build_plain_body;
 use crate::push::message::PushMessage;
 use crate::push::xml::parse_document;
-use crate::push::{build_plain_body, Format};
+use crate::push::Format;
 use serde_json::json;
 
 fn parse(format: Format, body: &str) -> Result<PushMessage, String> {

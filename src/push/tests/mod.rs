@@ -1,5 +1,6 @@
 //! Tests of the push pipeline, shared fixtures first. The vectors live in `tests/vectors.rs`.
 
+mod envelope;
 mod fuzz;
 mod messages;
 mod nested;

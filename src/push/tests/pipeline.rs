@@ -1,11 +1,9 @@
 //! open_push and verify_echo: every check, in order, with the error a handler maps to a status.
 
+use super::envelope::{build_envelope, build_plain_body, wrap_encrypted};
 use super::{crypt, secrets, Signed, APPID, NOW, RANDOM, TOKEN};
 use crate::push::msg_crypt::MsgCrypt;
-use crate::push::{
-    build_envelope, build_plain_body, open_push, verify_echo, wrap_encrypted, Format, Mode, PushError, PushMessage, PushQuery,
-    PushSecrets,
-};
+use crate::push::{open_push, verify_echo, Format, Mode, PushError, PushMessage, PushQuery, PushSecrets};
 use crate::shared::crypto::CryptoError;
 
 fn text_message() -> PushMessage {

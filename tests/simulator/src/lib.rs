@@ -67,7 +67,7 @@
 
 pub mod config;
 pub mod dates;
-pub mod wire;
+pub use wechat_wire as wire;
 
 mod api;
 mod clock;

@@ -98,7 +98,7 @@ pub fn seal(plain: &str, to_user_name: &str, how: &Sealing<'_>) -> Result<Sealed
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::read_fields;
+    use crate::read_fields;
 
     #[test]
     fn compatible_mode_adds_encrypt_to_the_plaintext_as_it_is() {

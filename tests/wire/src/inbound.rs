@@ -121,7 +121,7 @@ pub fn open(token: &str, cipher: Option<&PushCipher>, query: &[(String, String)]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{seal, Message, Sealing};
+    use crate::{seal, Message, Sealing};
 
     const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 

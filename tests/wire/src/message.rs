@@ -3,6 +3,7 @@
 //! (strings as strings, `CreateTime`/`MsgId` as numbers, nesting kept).
 
 use super::{xml_write, Format};
+use serde_json::{Map, Value};
 
 /// One field's value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +27,19 @@ impl Node {
     pub fn number(value: u64) -> Node {
         Node::Number(value.to_string())
     }
+
+    /// A node from JSON, for a message someone holds as JSON: strings (and booleans, null as
+    /// empty) as text, numbers bare, objects as groups, arrays as `item` lists.
+    pub fn from_json(value: &Value) -> Node {
+        match value {
+            Value::String(s) => Node::Text(s.clone()),
+            Value::Number(n) => Node::Number(n.to_string()),
+            Value::Bool(b) => Node::Text(b.to_string()),
+            Value::Null => Node::Text(String::new()),
+            Value::Array(items) => Node::Items(items.iter().map(Node::from_json).collect()),
+            Value::Object(map) => Node::Group(map.iter().map(|(k, v)| (k.clone(), Node::from_json(v))).collect()),
+        }
+    }
 }
 
 /// A push message, built field by field.
@@ -45,6 +59,20 @@ impl Message {
                 ("CreateTime".into(), Node::number(create_time)),
                 ("MsgType".into(), Node::text(msg_type)),
             ],
+        }
+    }
+
+    /// A message of a JSON object's fields, in the object's order.
+    pub fn from_json(fields: &Map<String, Value>) -> Message {
+        Message { fields: fields.iter().map(|(k, v)| (k.clone(), Node::from_json(v))).collect() }
+    }
+
+    /// The plaintext body of a message someone holds as a JSON object's text (an SDK's message
+    /// type serialized), in a format; `None` when the text is not a JSON object.
+    pub fn render_json_text(json: &str, format: Format) -> Option<String> {
+        match serde_json::from_str::<Value>(json).ok()? {
+            Value::Object(fields) => Some(Message::from_json(&fields).render(format)),
+            _ => None,
         }
     }
 

@@ -49,7 +49,7 @@ pub fn cdata(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::xml_read::read_document;
+    use crate::xml_read::read_document;
 
     #[test]
     fn strings_are_cdata_numbers_bare_and_lists_items() {
