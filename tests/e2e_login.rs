@@ -72,13 +72,36 @@ async fn a_user_logs_in_decrypts_verifies_gets_a_phone_number_and_logs_out() {
 }
 
 #[tokio::test]
-async fn a_login_code_cannot_be_used_twice_nor_after_it_expires() {
+async fn a_login_code_sent_again_gets_the_same_session_from_one_wechat_call() {
     let app = spawn_app().await;
-    let (code, _) = app.login_code(APPID, None).await;
-    let (status, _) = app.post_json("/api/login", &json!({ "code": code })).await;
-    assert_eq!(status, 200);
+    let (code, openid) = app.login_code(APPID, None).await;
+    let body = json!({ "code": code });
 
-    let (status, body) = app.post_json("/api/login", &json!({ "code": code })).await;
+    let ((s1, a), (s2, b)) = tokio::join!(app.post_json("/api/login", &body), app.post_json("/api/login", &body));
+    assert_eq!((s1, s2), (200, 200), "{a} {b}");
+    assert_eq!(a["token"], b["token"], "two concurrent requests with one code share one session");
+    assert_eq!(a["openid"], openid.as_str());
+    let (status, again) = app.post_json("/api/login", &body).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["token"], a["token"], "a retry after the answer gets the same session");
+    assert!(again["expires_in"].as_u64().unwrap_or(0) > 0);
+    assert_eq!(app.sim_calls("/sns/jscode2session").await.len(), 1, "WeChat saw the code once");
+
+    let token = a["token"].as_str().unwrap_or_default();
+    let (status, _) = authed_get(&app, "/api/me", token).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_code_used_elsewhere_or_expired_is_refused() {
+    let app = spawn_app().await;
+    // Exchanged by someone else first (say the team's old server): WeChat answers 40163.
+    let (used, _) = app.login_code(APPID, None).await;
+    let direct = app
+        .sim_get(&format!("/sns/jscode2session?appid={APPID}&secret={SECRET}&js_code={used}&grant_type=authorization_code"))
+        .await;
+    assert!(direct["openid"].is_string(), "{direct}");
+    let (status, body) = app.post_json("/api/login", &json!({ "code": used })).await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(error_code(&body), "invalid_login_code");
     assert_eq!(body["error"]["wechat_errcode"], 40163);

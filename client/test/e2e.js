@@ -188,19 +188,6 @@ async function check(name, fn) {
   }
 }
 
-/**
- * A check of server behaviour that has not landed yet: it runs and says PASS or PENDING, but a
- * failure does not fail the run. `issue` names what it waits for; remove the wrapper when it lands.
- */
-async function pending(issue, name, fn) {
-  try {
-    await fn();
-    out(`PASS ${name} (pending on ${issue}, already holds)`);
-  } catch (e) {
-    out(`PENDING ${name}: waits for ${issue} (${e && e.message ? e.message : e})`);
-  }
-}
-
 /** A check that did not hold: reported by its message alone (anything else with its stack). */
 class Unmet extends Error {}
 
@@ -266,7 +253,7 @@ async function main() {
     expect(fresh && fresh !== stale, 'a new token in storage');
   });
 
-  await pending('issue #16 part 2 (a repeated login code answered with its session)', 'the same login body sent twice at once gives one session', async () => {
+  await check('the same login body sent twice at once gives one session', async () => {
     const { code } = await sim('POST', '/_sim/login_code', { appid: APPID });
     const [a, b] = await Promise.all([
       http('POST', WORKER + '/api/login', { body: { code } }),

@@ -3,6 +3,7 @@
 //! verification, phone numbers, logout.
 
 use crate::login::open_data::{check_watermark, decrypt_open_data, WatermarkError};
+use crate::login::replay::{self, Exchange, LoginAnswer};
 use crate::login::session::{SessionRecord, SessionToken, WxCode, NONCE_LEN};
 use crate::login::signature::{raw_data_signature, session_signature};
 use crate::shared::config::AppConfig;
@@ -11,6 +12,7 @@ use crate::shared::errcode::Api;
 use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::fields::bounded_str;
 use crate::shared::http::{header, json, json_body, no_content, query, random_bytes, Ctx};
+use crate::shared::objects;
 use crate::shared::wechat;
 use crate::token;
 use crate::token::read::KV_BINDING;
@@ -18,6 +20,8 @@ use serde_json::{json, Value};
 use worker::{console_log, kv::KvStore, Method, Request, Response};
 
 pub const APPID_HEADER: &str = "X-WeChat-AppId";
+/// The login objects' Durable Object binding (one object per code).
+pub const LOGIN_BINDING: &str = "LOGIN_DO";
 
 /// A logged-in session, as every `/api` route sees it.
 pub struct Session {
@@ -67,19 +71,33 @@ pub async fn session(ctx: &Ctx, req: &Request) -> ApiResult<Session> {
     Ok(Session { token, record, app })
 }
 
-/// `POST /api/login` `{"code"}` → `{"token", "openid", "unionid"?, "expires_in"}`.
+/// `POST /api/login` `{"code"}` → `{"token", "openid", "unionid"?, "expires_in"}`. The code is
+/// exchanged by its login object, once: a retried or concurrent request with the same code
+/// gets the same session (for `replay::REPLAY_SECS`) instead of WeChat's 40163.
 pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
     let body = json_body(req, 4096).await?;
     let code = WxCode::parse(body.get("code"))?;
     let app = request_app(ctx, req)?;
+    let call = Exchange { appid: app.appid.clone(), code: code.as_str().to_owned() };
+    let answer = objects::call(&ctx.env, LOGIN_BINDING, &replay::object_name(&call.appid, &call.code), &call).await?;
+    let mut out = json!({
+        "token": answer.token,
+        "openid": answer.openid,
+        "expires_in": answer.expires_at.saturating_sub(ctx.now),
+    });
+    if let Some(u) = answer.unionid {
+        out["unionid"] = json!(u);
+    }
+    json(200, &out)
+}
+
+/// The one exchange of a code (called by the login object): `jscode2session`, then a new
+/// session stored in KV under a hash of its token.
+pub async fn exchange_code(ctx: &Ctx, app: &AppConfig, code: &str) -> ApiResult<LoginAnswer> {
     let ttl = ctx.config.session_ttl()?;
     let store = kv(ctx)?;
-    let params = [
-        ("appid", app.appid.as_str()),
-        ("secret", app.secret()?),
-        ("js_code", code.as_str()),
-        ("grant_type", "authorization_code"),
-    ];
+    let params =
+        [("appid", app.appid.as_str()), ("secret", app.secret()?), ("js_code", code), ("grant_type", "authorization_code")];
     let url = wechat::url(&ctx.config.api_base, "/sns/jscode2session", &params)?;
     let answer = wechat::call_without_token(Api::Login, Method::Get, &url).await?;
     let text = |name: &str| answer.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
@@ -107,12 +125,9 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
         .execute()
         .await
         .map_err(|_| ApiError::unavailable("the session store is unavailable; retry shortly"))?;
-    console_log!("login app={} openid={openid}", app.appid);
-    let mut out = json!({ "token": token.reveal(), "openid": openid, "expires_in": ttl });
-    if let Some(u) = unionid {
-        out["unionid"] = json!(u);
-    }
-    json(200, &out)
+    // No openid in the log: it identifies a person (issue 20, item 8).
+    console_log!("login app={}", app.appid);
+    Ok(LoginAnswer { token: token.reveal().to_owned(), openid, unionid, expires_at: record.expires_at })
 }
 
 /// `GET /api/me` → `{"openid", "unionid"?, "expires_at"}`; with `?check=1` also asks WeChat

@@ -1,16 +1,16 @@
 //! Login sessions: our own opaque bearer token, and what is stored for it.
 //!
 //! The token is 256 random bits. KV holds the session under a SHA-256 of the token, and the
-//! session_key sealed with AES-256-GCM under a key derived from the token by HKDF-SHA256, so a
+//! session_key sealed with AES-256-GCM under a key derived from the token by HKDF-SHA256
+//! (`shared::seal`), so a
 //! copy of KV yields neither a usable token nor a usable session_key, and a record that was
 //! tampered with (or moved to another user) fails to open instead of decrypting to garbage.
 
 use crate::shared::error::{ApiError, ApiResult};
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
+use crate::shared::seal;
+pub use crate::shared::seal::NONCE_LEN;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use hkdf::Hkdf;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -22,7 +22,6 @@ pub const KV_PREFIX: &str = "session:";
 const SEAL_INFO: &[u8] = b"wechat-edge/session-key/aes-256-gcm/v2";
 /// Marks an AEAD-sealed value; the old keystream format had none and is not opened.
 const SEAL_PREFIX: &str = "v2:";
-pub const NONCE_LEN: usize = 12;
 
 /// A session token as the client holds it. Its `Debug` hides the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -67,33 +66,19 @@ impl SessionToken {
         format!("{KV_PREFIX}{}", hex::encode(Sha256::digest(self.0.as_bytes())))
     }
 
-    /// The AEAD key of this token's record: HKDF-SHA256 over the token's 32 random bytes.
-    fn record_cipher(&self) -> Option<Aes256Gcm> {
-        let ikm = URL_SAFE_NO_PAD.decode(&self.0).ok()?;
-        let mut key = [0u8; 32];
-        Hkdf::<Sha256>::new(None, &ikm).expand(SEAL_INFO, &mut key).ok()?;
-        Aes256Gcm::new_from_slice(&key).ok()
-    }
-
     /// Seals the session_key so only the token's holder can recover it, bound to the user it
     /// belongs to (`aad`: see [`SessionRecord::seal_aad`]). `nonce` is fresh random bytes.
     pub fn seal(&self, session_key: &str, aad: &[u8], nonce: [u8; NONCE_LEN]) -> ApiResult<String> {
-        let fail = || ApiError::internal("could not seal the session");
-        let cipher = self.record_cipher().ok_or_else(fail)?;
-        let sealed =
-            cipher.encrypt(Nonce::from_slice(&nonce), Payload { msg: session_key.as_bytes(), aad }).map_err(|_| fail())?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        Ok(format!("{SEAL_PREFIX}{}", STANDARD.encode(out)))
+        let sealed = seal::seal(self.0.as_bytes(), SEAL_INFO, session_key.as_bytes(), aad, nonce)
+            .ok_or_else(|| ApiError::internal("could not seal the session"))?;
+        Ok(format!("{SEAL_PREFIX}{}", STANDARD.encode(sealed)))
     }
 
     /// Opens a sealed session_key. `None` for a record sealed by another token, tampered with,
     /// or in the old (pre-AEAD) format: the caller treats the session as ended.
     pub fn open(&self, sealed: &str, aad: &[u8]) -> Option<String> {
         let bytes = STANDARD.decode(sealed.strip_prefix(SEAL_PREFIX)?).ok()?;
-        let (nonce, ciphertext) = bytes.split_at_checked(NONCE_LEN)?;
-        let plain = self.record_cipher()?.decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad }).ok()?;
-        String::from_utf8(plain).ok()
+        String::from_utf8(seal::open(self.0.as_bytes(), SEAL_INFO, &bytes, aad)?).ok()
     }
 }
 

@@ -8,6 +8,7 @@
 //! - [`fields`]: the readers of JSON request fields, and mini-program page paths.
 //! - [`image`]: what image WeChat sent, and whether it arrived whole.
 //! - [`date`]: the civil calendar (Beijing dates for datacube and subscribe values).
+//! - [`seal`]: small secrets at rest under AES-256-GCM, keyed by HKDF from what the reader holds.
 //! - [`urls`]: WeChat URLs (the logged form never carries the query) and query reading.
 //!
 //! The Workers platform (wasm32 only): `http` (the request context, bodies, responses, the
@@ -21,6 +22,7 @@ pub mod error;
 pub mod fields;
 pub mod image;
 pub mod objects;
+pub mod seal;
 pub mod urls;
 
 #[cfg(target_arch = "wasm32")]
