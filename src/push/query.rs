@@ -49,43 +49,8 @@ impl<'a> PushQuery<'a> {
     }
 }
 
-/// Splits a raw query string (without the `?`) into percent-decoded pairs; `+` means a space.
-/// A malformed escape is kept literally and invalid UTF-8 is replaced, so this never fails.
-pub fn parse_query(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(name), percent_decode(value))
-        })
-        .collect()
-}
-
-fn percent_decode(text: &str) -> String {
-    let mut out = Vec::with_capacity(text.len());
-    let mut rest = text.as_bytes();
-    while let Some((&byte, tail)) = rest.split_first() {
-        let escaped = match tail {
-            [hi, lo, after @ ..] if byte == b'%' => hex_value(*hi).zip(hex_value(*lo)).map(|(hi, lo)| (hi << 4 | lo, after)),
-            _ => None,
-        };
-        match escaped {
-            Some((decoded, after)) => {
-                out.push(decoded);
-                rest = after;
-            }
-            None => {
-                out.push(if byte == b'+' { b' ' } else { byte });
-                rest = tail;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-    char::from(digit).to_digit(16).and_then(|d| u8::try_from(d).ok())
-}
+/// Splits a raw query string into percent-decoded pairs (see `shared::urls::parse_query`).
+pub use crate::shared::urls::parse_query;
 
 #[cfg(test)]
 mod tests;

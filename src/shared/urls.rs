@@ -1,6 +1,7 @@
 //! Query strings and the URLs of WeChat calls, without the `url` crate: linking it (and its
 //! IDNA tables) into the Worker cost more wasm than everything here does, and we only ever
-//! need `application/x-www-form-urlencoded` pairs on an `http(s)://host[:port]` base.
+//! need `application/x-www-form-urlencoded` pairs (`form_urlencoded`, which the Workers crate
+//! links anyway) on an `http(s)://host[:port]` base.
 
 use crate::shared::error::{ApiError, ApiResult};
 
@@ -54,29 +55,16 @@ impl WeChatUrl {
 /// Appends `name=value&…`, form-urlencoded: ASCII letters, digits and `*-._` stay, a space
 /// becomes `+`, every other byte of the UTF-8 is `%XX`.
 pub fn encode_pairs(out: &mut String, params: &[(&str, &str)]) {
-    for (i, (name, value)) in params.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        encode_component(out, name);
-        out.push('=');
-        encode_component(out, value);
-    }
+    let start = out.len();
+    let mut pairs = form_urlencoded::Serializer::for_suffix(std::mem::take(out), start);
+    pairs.extend_pairs(params);
+    *out = pairs.finish();
 }
 
-fn encode_component(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in text.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(char::from(b)),
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 15)]));
-            }
-        }
-    }
+/// Splits a raw query string (without the `?`) into percent-decoded pairs; `+` means a space.
+/// A malformed escape is kept literally and invalid UTF-8 is replaced, so this never fails.
+pub fn parse_query(raw: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw.as_bytes()).into_owned().collect()
 }
 
 /// The raw query of a request URL: what follows the first `?`, up to a `#`; empty when none.
@@ -87,7 +75,7 @@ pub fn raw_query(url: &str) -> &str {
 
 /// The first value of `name` in a raw query string, percent-decoded.
 pub fn query_value(raw: &str, name: &str) -> Option<String> {
-    crate::push::parse_query(raw).into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    parse_query(raw).into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
 }
 
 #[cfg(test)]
