@@ -143,3 +143,20 @@ fn the_forward_signature_covers_timestamp_and_body() {
     assert_ne!(a, forward_signature("k", 1, "{ }"));
     assert_ne!(a, forward_signature("j", 1, "{}"));
 }
+
+#[test]
+fn customer_service_rules_come_from_the_cs_variables() {
+    let lookup = |vars: &[(&str, &str)]| {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(&move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    };
+    let c = lookup(&[
+        ("WECHAT_APPID", "wx0000000000000001"),
+        ("CS_TRANSFER", "off"),
+        ("CS_GREETING", ""),
+        ("CS_KEYWORDS", r#"[{"match": "价格", "reply": "见价目表"}]"#),
+    ]);
+    let rules = Rules::for_app(&c, &c.app(None).unwrap()).unwrap();
+    assert!(!rules.transfer && rules.greeting.is_empty() && !rules.forward);
+    assert_eq!(rules.keywords[0].reply, "见价目表");
+}

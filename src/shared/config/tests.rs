@@ -98,19 +98,6 @@ fn base_urls_lose_their_trailing_slash() {
 }
 
 #[test]
-fn customer_service_rules_come_from_the_cs_variables() {
-    let c = config(&[
-        ("WECHAT_APPID", "wx0000000000000001"),
-        ("CS_TRANSFER", "off"),
-        ("CS_GREETING", ""),
-        ("CS_KEYWORDS", r#"[{"match": "价格", "reply": "见价目表"}]"#),
-    ]);
-    let rules = crate::push::rules::Rules::for_app(&c, &c.app(None).unwrap()).unwrap();
-    assert!(!rules.transfer && rules.greeting.is_empty() && !rules.forward);
-    assert_eq!(rules.keywords[0].reply, "见价目表");
-}
-
-#[test]
 fn a_business_webhook_needs_its_signing_secret() {
     let c = config(&[("WECHAT_APPID", "wx0000000000000001"), ("BUSINESS_WEBHOOK_URL", "https://example.com/hook")]);
     assert!(c.business_webhook().unwrap_err().message.contains("BUSINESS_WEBHOOK_SECRET"));

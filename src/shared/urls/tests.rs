@@ -20,7 +20,7 @@ fn params_are_form_urlencoded_like_the_url_crate_does() {
     let u = WeChatUrl::build("http://127.0.0.1:9000", "V", "/p", &[("a b", "x+y&z=1/2?#%中"), ("t", "gQH4-._*~")]).unwrap();
     assert_eq!(u.as_str(), "http://127.0.0.1:9000/p?a+b=x%2By%26z%3D1%2F2%3F%23%25%E4%B8%AD&t=gQH4-._*%7E");
     // and the decoder reads back exactly what was sent
-    let pairs = crate::push::parse_query(raw_query(u.as_str()));
+    let pairs = parse_query(raw_query(u.as_str()));
     assert_eq!(pairs, vec![("a b".to_owned(), "x+y&z=1/2?#%中".to_owned()), ("t".to_owned(), "gQH4-._*~".to_owned())]);
 }
 
