@@ -22,7 +22,7 @@
 mod common;
 
 use common::push::{build, crypt, text};
-use common::{spawn_app, TestApp, APPID, INTERNAL_KEY, PUSH_TOKEN};
+use common::{spawn_app, spawn_app_with, Options, TestApp, APPID, INTERNAL_KEY, PUSH_TOKEN};
 use futures::future::{join_all, BoxFuture};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -419,7 +419,8 @@ async fn main() {
     let out_path = std::env::args().nth(1);
     let mut report = Report::default();
 
-    let app = spawn_app().await;
+    // Plain XML and safe JSON pushes side by side: plain mode accepts both.
+    let app = spawn_app_with(Options::default().var("WECHAT_PUSH_MODE", "plain")).await;
     let t = Target::of(&app);
     eprintln!("wrangler dev on loopback, {n} timed requests per case after a warm-up:");
 

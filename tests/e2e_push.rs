@@ -105,7 +105,8 @@ async fn the_official_sample_verifies_decrypts_and_is_answered_encrypted() {
 
 #[tokio::test]
 async fn every_format_and_mode_is_answered_with_a_transfer_in_its_own_format() {
-    let app = spawn_app().await;
+    // Plain mode accepts encrypted pushes too (the console switches the moment it is saved).
+    let app = spawn_app_with(Options::default().var("WECHAT_PUSH_MODE", "plain")).await;
     for format in [Format::Xml, Format::Json] {
         for mode in [Mode::Plain, Mode::Compatible, Mode::Safe] {
             let msg = text("o_e2e_user_format_mode_00001", "hello");
@@ -147,7 +148,7 @@ async fn entering_the_session_sends_one_greeting_however_often_it_is_delivered()
 
     // Three deliveries at once.
     let other = user_in_session(&app).await;
-    let push = build(&enter_session(&other), Format::Xml, Mode::Plain);
+    let push = build(&enter_session(&other), Format::Xml, Mode::Compatible);
     let answers = futures::future::join_all((0..3).map(|_| app.push(&push))).await;
     assert!(answers.iter().all(|(s, b)| *s == 200 && b == "success"), "{answers:?}");
     wait_for_sends(&app, &other, 1).await;
@@ -170,6 +171,42 @@ async fn a_slow_custom_send_does_not_slow_the_answer_and_the_greeting_still_arri
 
     let sends = wait_for_sends(&app, &openid, 1).await;
     assert_eq!(sends.len(), 1);
+}
+
+#[tokio::test]
+async fn a_forged_plaintext_push_to_an_encrypted_app_is_refused_and_claims_nothing() {
+    // The plaintext downgrade (issue 20, item 1): `signature` does not cover the body, so a
+    // plaintext push to an app with an EncodingAESKey proves nothing about who wrote it.
+    for mode in ["safe", "compatible"] {
+        let app = spawn_app_with(Options::default().var("WECHAT_PUSH_MODE", mode)).await;
+        let openid = user_in_session(&app).await;
+        let event = enter_session(&openid);
+        let (status, body) = app.push(&build(&event, Format::Xml, Mode::Plain)).await;
+        assert_eq!(status, 401, "{mode}: {body}");
+        assert!(body.contains("encryption_required"), "{mode}: {body}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(sends_to(&app, &openid).await.is_empty(), "{mode}: the forged push sent nothing");
+
+        // The real push of the same event is not blocked by a claim the forgery made.
+        let real = if mode == "safe" { Mode::Safe } else { Mode::Compatible };
+        let (status, body) = app.push(&build(&event, Format::Xml, real)).await;
+        assert_eq!((status, body.as_str()), (200, "success"), "{mode}");
+        assert_eq!(wait_for_sends(&app, &openid, 1).await.len(), 1, "{mode}: the real push greets");
+    }
+}
+
+#[tokio::test]
+async fn a_replayed_url_check_outside_the_window_is_refused() {
+    let app = spawn_app().await;
+    let check = |ts: String| {
+        let sig = push_signature(PUSH_TOKEN, &ts, "7");
+        app.client.get(app.url(&format!("/wechat/push?signature={sig}&timestamp={ts}&nonce=7&echostr=42"))).send()
+    };
+    let stale = check((now() - 3600).to_string()).await.unwrap();
+    assert_eq!(stale.status().as_u16(), 401);
+    let fresh = check(now().to_string()).await.unwrap();
+    assert_eq!(fresh.status().as_u16(), 200);
+    assert_eq!(fresh.text().await.unwrap(), "42");
 }
 
 #[tokio::test]
@@ -249,7 +286,7 @@ async fn keywords_are_answered_by_custom_send_and_messages_are_forwarded_signed(
     app.sim_post("/_sim/user_action", &json!({ "appid": APPID, "openid": openid, "kind": "message" })).await;
 
     let msg = text(&openid, "请问价格");
-    let (status, body) = app.push(&build(&msg, Format::Json, Mode::Plain)).await;
+    let (status, body) = app.push(&build(&msg, Format::Json, Mode::Safe)).await;
     assert_eq!((status, body.as_str()), (200, "success"), "a keyword is not transferred");
     let sends = wait_for_sends(&app, &openid, 1).await;
     assert_eq!(sends[0]["body"]["text"]["content"], "价目表见小程序首页");
@@ -286,7 +323,7 @@ async fn an_official_account_answers_a_subscription_and_keywords_with_a_passive_
     assert_eq!(reply["Content"], "您好，有什么能帮助你?");
     assert_eq!(reply["ToUserName"], follower);
 
-    let push = build_with(&text(follower, "help"), Format::Xml, Mode::Plain, &now().to_string(), PUSH_TOKEN, &crypt);
+    let push = build_with(&text(follower, "help"), Format::Xml, Mode::Compatible, &now().to_string(), PUSH_TOKEN, &crypt);
     let (_, body) = app.push_raw(&format!("/wechat/push/{oa}"), &push).await;
     assert_eq!(open_reply(&body, Format::Xml, &crypt, PUSH_TOKEN)["Content"], "see the menu");
     assert!(app.sim_calls("/cgi-bin/message/custom/send").await.is_empty(), "passive replies only");

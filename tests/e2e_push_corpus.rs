@@ -86,6 +86,14 @@ struct Sent {
     expected: Value,
 }
 
+fn console_mode(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Plain => "plain",
+        Mode::Compatible => "compatible",
+        Mode::Safe => "safe",
+    }
+}
+
 async fn run(mode: Mode) {
     let sink = Sink::start().await;
     let app = spawn_app_with(
@@ -95,7 +103,10 @@ async fn run(mode: Mode) {
             .var(&format!("WECHAT_ENCODING_AES_KEY_{OA}"), AES_KEY)
             .var("CS_GREETING", GREETING)
             .var("BUSINESS_WEBHOOK_URL", &sink.url)
-            .var("BUSINESS_WEBHOOK_SECRET", FORWARD_SECRET),
+            .var("BUSINESS_WEBHOOK_SECRET", FORWARD_SECRET)
+            // Each run configures the mode it sends, for both apps, as the console would.
+            .var("WECHAT_PUSH_MODE", console_mode(mode))
+            .var(&format!("WECHAT_PUSH_MODE_{OA}"), console_mode(mode)),
     )
     .await;
     let corpus = load_dir(&root().join("tests/fixtures/push")).expect("the push corpus");

@@ -7,6 +7,7 @@ use wechat_edge::login::signature::{raw_data_signature, session_signature};
 use wechat_edge::push::msg_crypt::MsgCrypt;
 use wechat_edge::push::signature::{msg_signature, push_signature};
 use wechat_edge::push::{open_push, Format, Mode, PushQuery, PushSecrets};
+use wechat_edge::shared::config::PushMode;
 use wechat_edge::shared::crypto::hex_eq;
 use wechat_edge::shared::crypto::CryptoError;
 
@@ -99,7 +100,7 @@ fn the_official_compatible_mode_push_opens_as_a_text_message() {
     let all = vectors();
     let v = &all["push_crypto_official_sample"];
     let crypt = MsgCrypt::new(s(v, "encoding_aes_key"), s(v, "appid")).unwrap();
-    let secrets = PushSecrets { token: s(v, "token"), crypt: Some(&crypt) };
+    let secrets = PushSecrets { token: s(v, "token"), crypt: Some(&crypt), mode: PushMode::Plain };
     let query = PushQuery {
         signature: Some(s(v, "signature")),
         timestamp: Some(s(v, "timestamp")),

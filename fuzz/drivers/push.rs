@@ -21,6 +21,7 @@ use wechat_edge::push::{
     open_push, parse_query, verify_echo, Format, Incoming, Mode, PushError, PushMessage, PushQuery, PushSecrets,
 };
 use wechat_edge::shared::config::AppType;
+use wechat_edge::shared::config::PushMode;
 
 pub const TOKEN: &str = "spamtest";
 pub const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
@@ -62,7 +63,7 @@ fn crypt() -> MsgCrypt {
 }
 
 fn secrets(crypt: &MsgCrypt) -> PushSecrets<'_> {
-    PushSecrets { token: TOKEN, crypt: Some(crypt) }
+    PushSecrets { token: TOKEN, crypt: Some(crypt), mode: PushMode::Plain }
 }
 
 /// `signature`, `timestamp` and `nonce` as WeChat signs them, as a raw query string.
@@ -121,7 +122,7 @@ pub fn push_body(data: &[u8]) {
             assert_eq!(query.nonce, Some(NONCE), "a later nonce replaced the first one");
         }
         if flags & 8 != 0 {
-            let _ = verify_echo(TOKEN, query);
+            let _ = verify_echo(TOKEN, query, NOW, 300);
         }
         match open_push(&secrets(&crypt), query, body, NOW, window) {
             Ok(incoming) => check_incoming(&incoming, &crypt),

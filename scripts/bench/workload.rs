@@ -16,6 +16,7 @@ use wechat_edge::push::msg_crypt::MsgCrypt;
 use wechat_edge::push::rules::{plan, render, ReplyCrypto, Rules};
 use wechat_edge::push::{open_push, parse_query, PushQuery, PushSecrets};
 use wechat_edge::shared::config::AppType;
+use wechat_edge::shared::config::PushMode;
 use wechat_edge::shared::crypto::hex_eq;
 
 /// The timestamp window the Worker applies by default (seconds).
@@ -74,7 +75,7 @@ pub fn run_push(p: &Prepared) -> Result<String, String> {
     let case = &p.case;
     let pairs = parse_query(&case.query);
     let query = PushQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let secrets = PushSecrets { token: &case.token, crypt: Some(&p.crypt) };
+    let secrets = PushSecrets { token: &case.token, crypt: Some(&p.crypt), mode: PushMode::Plain };
     let incoming = open_push(&secrets, &query, case.body.as_bytes(), case.now, WINDOW_SECS).map_err(|e| e.to_string())?;
     let plan = plan(&p.rules, &incoming.message);
     let crypto = ReplyCrypto { crypt: &p.crypt, token: &case.token, nonce: &case.reply_nonce, random16: p.random16 };

@@ -57,7 +57,8 @@ pub async fn verify_url(ctx: &Ctx, req: &Request, appid: Option<&str>) -> ApiRes
     let token = app.push_token()?;
     let pairs = query_pairs(req);
     let query = PushQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let echostr = verify_echo(token, &query).map_err(|e| push_error(e, &app.aes_key_var()))?;
+    let window = ctx.config.push_window()?;
+    let echostr = verify_echo(token, &query, ctx.now, window).map_err(|e| push_error(e, &app.aes_key_var()))?;
     let mut resp = Response::ok(echostr).map_err(|_| ApiError::internal("could not build a response"))?;
     let _ = resp.headers_mut().set("Content-Type", "text/plain; charset=utf-8");
     Ok(resp)
@@ -79,7 +80,7 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiRe
     let body = body_bytes(req, MAX_BODY).await?;
     let pairs = query_pairs(req);
     let query = PushQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let secrets = PushSecrets { token, crypt: crypt.as_deref() };
+    let secrets = PushSecrets { token, crypt: crypt.as_deref(), mode: app.push_mode()? };
     let incoming = open_push(&secrets, &query, &body, ctx.now, window).map_err(|e| push_error(e, &app.aes_key_var()))?;
     let msg = &incoming.message;
     let plan = plan(&rules, msg);

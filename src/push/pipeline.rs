@@ -7,6 +7,7 @@ use super::query::PushQuery;
 use super::{xml, Format, Mode, UTF8_BOM};
 use crate::push::msg_crypt::MsgCrypt;
 use crate::push::signature::{msg_signature, push_signature};
+use crate::shared::config::PushMode;
 use crate::shared::crypto::hex_eq;
 use crate::shared::crypto::CryptoError;
 use serde_json::{Map, Value};
@@ -18,6 +19,8 @@ pub struct PushSecrets<'a> {
     pub token: &'a str,
     /// `None` when no EncodingAESKey is configured (plaintext mode only).
     pub crypt: Option<&'a MsgCrypt>,
+    /// The console's mode: in compatible and safe mode a push must carry a valid `Encrypt`.
+    pub mode: PushMode,
 }
 
 /// A verified, decrypted and parsed push.
@@ -44,12 +47,15 @@ pub enum PushError {
     Crypto(CryptoError),
     /// The push is encrypted but no EncodingAESKey is configured, or the Token is empty.
     NotConfigured,
+    /// A plaintext push to an app in compatible or safe mode: `signature` does not cover the
+    /// body, so only `Encrypt` under `msg_signature` proves it came from WeChat.
+    EncryptionRequired,
 }
 
 impl PushError {
     pub fn status(&self) -> u16 {
         match self {
-            PushError::BadSignature | PushError::StaleTimestamp => 401,
+            PushError::BadSignature | PushError::StaleTimestamp | PushError::EncryptionRequired => 401,
             PushError::MissingParameter(_) | PushError::Malformed(_) | PushError::Crypto(_) => 400,
             PushError::NotConfigured => 500,
         }
@@ -65,6 +71,7 @@ impl PushError {
             PushError::Crypto(CryptoError::AppIdMismatch) => "appid_mismatch",
             PushError::Crypto(_) => "decrypt_failed",
             PushError::NotConfigured => "push_not_configured",
+            PushError::EncryptionRequired => "encryption_required",
         }
     }
 }
@@ -81,6 +88,9 @@ impl fmt::Display for PushError {
             PushError::Crypto(e) => write!(f, "the push could not be decrypted: {e}"),
             PushError::NotConfigured => f.write_str(
                 "the push cannot be checked: the Token is empty, or the body is encrypted and no EncodingAESKey is configured",
+            ),
+            PushError::EncryptionRequired => f.write_str(
+                "this app's pushes are encrypted (WECHAT_PUSH_MODE compatible or safe): a push without Encrypt and msg_signature is refused",
             ),
         }
     }
@@ -121,14 +131,27 @@ fn check_signature<'q>(token: &str, query: &PushQuery<'q>) -> Result<Signed<'q>,
     Ok(Signed { timestamp, nonce })
 }
 
-/// The URL check (§8.2): returns the `echostr` to answer with, byte for byte.
-pub fn verify_echo<'q>(token: &str, query: &PushQuery<'q>) -> Result<&'q str, PushError> {
-    check_signature(token, query)?;
+/// The URL check (§8.2): returns the `echostr` to answer with, byte for byte. The timestamp
+/// window applies as it does to pushes, so a captured check cannot be replayed for ever.
+pub fn verify_echo<'q>(token: &str, query: &PushQuery<'q>, now_unix: u64, window_secs: u64) -> Result<&'q str, PushError> {
+    let signed = check_signature(token, query)?;
+    check_window(signed.timestamp, now_unix, window_secs)?;
     query.echostr.ok_or(PushError::MissingParameter("echostr"))
 }
 
+/// `|now - timestamp| <= window_secs`; 0 turns the check off (for replaying captured pushes).
+fn check_window(timestamp: &str, now_unix: u64, window_secs: u64) -> Result<(), PushError> {
+    let sent_at: u64 = timestamp.parse().map_err(|_| PushError::Malformed("the timestamp is not an integer".into()))?;
+    if window_secs > 0 && now_unix.abs_diff(sent_at) > window_secs {
+        return Err(PushError::StaleTimestamp);
+    }
+    Ok(())
+}
+
 /// Verifies, decrypts and parses one push. `window_secs` bounds |now - timestamp|; 0 turns the
-/// check off (for replaying captured pushes).
+/// check off (for replaying captured pushes). In compatible and safe mode a push without
+/// `Encrypt` is refused: nothing signs a plaintext body, so accepting one would let anyone who
+/// saw a push URL forge pushes (the plaintext downgrade).
 pub fn open_push(
     secrets: &PushSecrets<'_>,
     query: &PushQuery<'_>,
@@ -137,10 +160,7 @@ pub fn open_push(
     window_secs: u64,
 ) -> Result<Incoming, PushError> {
     let signed = check_signature(secrets.token, query)?;
-    let sent_at: u64 = signed.timestamp.parse().map_err(|_| PushError::Malformed("the timestamp is not an integer".into()))?;
-    if window_secs > 0 && now_unix.abs_diff(sent_at) > window_secs {
-        return Err(PushError::StaleTimestamp);
-    }
+    check_window(signed.timestamp, now_unix, window_secs)?;
 
     let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
     let format = Format::detect(body).ok_or_else(|| PushError::Malformed("the body is neither XML nor a JSON object".into()))?;
@@ -149,6 +169,9 @@ pub fn open_push(
     let Some(encrypt) = outer.remove("Encrypt") else {
         if query.encrypt_type == Some("aes") {
             return Err(PushError::Malformed("encrypt_type=aes but the body has no Encrypt".into()));
+        }
+        if secrets.mode != PushMode::Plain {
+            return Err(PushError::EncryptionRequired);
         }
         let message = PushMessage::from_map(outer).map_err(PushError::Malformed)?;
         let mode = Mode::Plain;

@@ -58,6 +58,28 @@ impl Default for TokenPolicy {
     }
 }
 
+/// The message-push mode (消息加密方式) set in the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushMode {
+    /// 明文模式: plaintext bodies. An encrypted push is still accepted (the console switches
+    /// modes the moment it is saved, and WeChat may already send the new way).
+    Plain,
+    /// 兼容模式: plaintext fields and `Encrypt`; only the encrypted copy is trusted.
+    Compatible,
+    /// 安全模式: `Encrypt` only.
+    Safe,
+}
+
+impl PushMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            PushMode::Plain => "plain",
+            PushMode::Compatible => "compatible",
+            PushMode::Safe => "safe",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppType {
     MiniProgram,
@@ -83,6 +105,8 @@ pub struct AppConfig {
     secret: Option<Secret>,
     push_token: Option<Secret>,
     aes_key: Option<Secret>,
+    /// `WECHAT_PUSH_MODE` as set (parsed by [`AppConfig::push_mode`]).
+    push_mode: Option<String>,
 }
 
 impl AppConfig {
@@ -108,6 +132,23 @@ impl AppConfig {
     /// The EncodingAESKey, when safe or compatible mode is configured.
     pub fn aes_key(&self) -> Option<&str> {
         self.aes_key.as_ref().map(Secret::expose).filter(|k| !k.is_empty())
+    }
+
+    /// The message-push mode chosen in the console (`WECHAT_PUSH_MODE`): `safe` by default when
+    /// an EncodingAESKey is set, else `plain`. Safe and compatible need the key.
+    pub fn push_mode(&self) -> ApiResult<PushMode> {
+        let var = self.var("WECHAT_PUSH_MODE");
+        let mode = match self.push_mode.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("") if self.aes_key().is_some() => PushMode::Safe,
+            None | Some("") | Some("plain") => PushMode::Plain,
+            Some("compatible") => PushMode::Compatible,
+            Some("safe") => PushMode::Safe,
+            Some(_) => return Err(ApiError::config(&var, "must be plain, compatible or safe")),
+        };
+        if mode != PushMode::Plain && self.aes_key().is_none() {
+            return Err(ApiError::config(&self.aes_key_var(), &format!("is not set, and {var} is {}", mode.name())));
+        }
+        Ok(mode)
     }
 
     pub fn aes_key_var(&self) -> String {
@@ -189,6 +230,7 @@ impl Config {
                 secret: secret(&format!("WECHAT_APP_SECRET{suffix}")),
                 push_token: secret(&format!("WECHAT_PUSH_TOKEN{suffix}")),
                 aes_key: secret(&format!("WECHAT_ENCODING_AES_KEY{suffix}")),
+                push_mode: lookup(&format!("WECHAT_PUSH_MODE{suffix}")),
                 appid,
                 suffix,
             })
@@ -361,6 +403,9 @@ impl Config {
         note(self.business_webhook.clone().map(drop));
         note(self.default_app.clone().map(drop));
         note(self.further_apps.clone().map(drop));
+        for app in self.default_app.iter().chain(self.further_apps.iter().flatten()) {
+            note(app.push_mode().map(drop));
+        }
         out
     }
 }

@@ -10,6 +10,7 @@ mod replies;
 use super::{PushQuery, PushSecrets};
 use crate::push::msg_crypt::MsgCrypt;
 use crate::push::signature::{msg_signature, push_signature};
+use crate::shared::config::PushMode;
 
 pub(super) const TOKEN: &str = "spamtest";
 pub(super) const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
@@ -57,5 +58,5 @@ impl Signed {
 }
 
 pub(super) fn secrets(crypt: &MsgCrypt) -> PushSecrets<'_> {
-    PushSecrets { token: TOKEN, crypt: Some(crypt) }
+    PushSecrets { token: TOKEN, crypt: Some(crypt), mode: PushMode::Plain }
 }

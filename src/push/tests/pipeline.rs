@@ -4,6 +4,7 @@ use super::envelope::{build_envelope, build_plain_body, wrap_encrypted};
 use super::{crypt, secrets, Signed, APPID, NOW, RANDOM, TOKEN};
 use crate::push::msg_crypt::MsgCrypt;
 use crate::push::{open_push, verify_echo, Format, Mode, PushError, PushMessage, PushQuery, PushSecrets};
+use crate::shared::config::PushMode;
 use crate::shared::crypto::CryptoError;
 
 fn text_message() -> PushMessage {
@@ -29,7 +30,7 @@ fn a_plain_xml_push_opens() {
 #[test]
 fn a_plain_push_needs_no_aes_key() {
     let body = build_plain_body(Format::Json, &text_message());
-    let secrets = PushSecrets { token: TOKEN, crypt: None };
+    let secrets = PushSecrets { token: TOKEN, crypt: None, mode: PushMode::Plain };
     let incoming = open_push(&secrets, &Signed::plain(NOW).query(), body.as_bytes(), NOW, 300).unwrap();
     assert_eq!((incoming.format, incoming.mode), (Format::Json, Mode::Plain));
 }
@@ -122,7 +123,7 @@ fn an_encrypted_push_without_an_aes_key_is_a_configuration_error() {
     let plain = build_plain_body(Format::Json, &text_message());
     let encrypt = crypt().encrypt(&plain, RANDOM);
     let body = wrap_encrypted(Format::Json, Mode::Safe, &plain, "gh_1", &encrypt);
-    let secrets = PushSecrets { token: TOKEN, crypt: None };
+    let secrets = PushSecrets { token: TOKEN, crypt: None, mode: PushMode::Plain };
     let err = open_push(&secrets, &Signed::encrypted(NOW, &encrypt).query(), body.as_bytes(), NOW, 0).unwrap_err();
     assert_eq!(err, PushError::NotConfigured);
     assert_eq!(err.status(), 500);
@@ -130,7 +131,7 @@ fn an_encrypted_push_without_an_aes_key_is_a_configuration_error() {
 
 #[test]
 fn an_empty_token_never_verifies() {
-    let secrets = PushSecrets { token: "", crypt: None };
+    let secrets = PushSecrets { token: "", crypt: None, mode: PushMode::Plain };
     let query = PushQuery { signature: Some(""), timestamp: Some(""), nonce: Some(""), ..PushQuery::default() };
     assert_eq!(open_push(&secrets, &query, b"{}", NOW, 0), Err(PushError::NotConfigured));
 }
@@ -177,8 +178,60 @@ fn the_url_check_returns_the_echostr_only_when_signed() {
     let signed = Signed::plain(NOW);
     let mut query = signed.query();
     query.echostr = Some("4815162342");
-    assert_eq!(verify_echo(TOKEN, &query), Ok("4815162342"));
-    assert_eq!(verify_echo("other", &query), Err(PushError::BadSignature));
+    assert_eq!(verify_echo(TOKEN, &query, NOW, 300), Ok("4815162342"));
+    assert_eq!(verify_echo("other", &query, NOW, 300), Err(PushError::BadSignature));
     query.echostr = None;
-    assert_eq!(verify_echo(TOKEN, &query), Err(PushError::MissingParameter("echostr")));
+    assert_eq!(verify_echo(TOKEN, &query, NOW, 300), Err(PushError::MissingParameter("echostr")));
+}
+
+#[test]
+fn an_app_in_safe_or_compatible_mode_refuses_a_plaintext_push() {
+    // The plaintext downgrade (issue 20, item 1): `signature` does not cover the body.
+    let key = crypt();
+    let body = build_plain_body(Format::Xml, &text_message());
+    for mode in [PushMode::Safe, PushMode::Compatible] {
+        let secrets = PushSecrets { mode, ..secrets(&key) };
+        let err = open_push(&secrets, &Signed::plain(NOW).query(), body.as_bytes(), NOW, 300).unwrap_err();
+        assert_eq!(err, PushError::EncryptionRequired);
+        assert_eq!((err.status(), err.code()), (401, "encryption_required"));
+    }
+}
+
+#[test]
+fn every_mode_accepts_a_validly_encrypted_push_and_plain_mode_a_plaintext_one() {
+    let key = crypt();
+    let plain = build_plain_body(Format::Xml, &text_message());
+    let encrypt = crypt().encrypt(&plain, RANDOM);
+    let body = wrap_encrypted(Format::Xml, Mode::Safe, &plain, "gh_10f6c3c3ac5a", &encrypt);
+    let signed = Signed::encrypted(NOW, &encrypt);
+    for mode in [PushMode::Plain, PushMode::Compatible, PushMode::Safe] {
+        let secrets = PushSecrets { mode, ..secrets(&key) };
+        // Plain mode too: the console switches modes the moment it is saved.
+        assert_eq!(open_push(&secrets, &signed.query(), body.as_bytes(), NOW, 300).unwrap().message, text_message());
+    }
+    let secrets = PushSecrets { mode: PushMode::Plain, ..secrets(&key) };
+    assert!(open_push(&secrets, &Signed::plain(NOW).query(), plain.as_bytes(), NOW, 300).is_ok());
+}
+
+#[test]
+fn in_compatible_mode_the_plaintext_copy_is_never_trusted() {
+    let key = crypt();
+    let real = text_message();
+    let plain = build_plain_body(Format::Xml, &real);
+    let encrypt = crypt().encrypt(&plain, RANDOM);
+    let forged = PushMessage { from_user_name: "attacker".into(), content: Some("forged".into()), ..real.clone() };
+    let body =
+        wrap_encrypted(Format::Xml, Mode::Compatible, &build_plain_body(Format::Xml, &forged), "gh_10f6c3c3ac5a", &encrypt);
+    let secrets = PushSecrets { mode: PushMode::Compatible, ..secrets(&key) };
+    let incoming = open_push(&secrets, &Signed::encrypted(NOW, &encrypt).query(), body.as_bytes(), NOW, 300).unwrap();
+    assert_eq!(incoming.message, real);
+}
+
+#[test]
+fn the_url_check_has_the_timestamp_window_too() {
+    let signed = Signed::plain(NOW - 3_600);
+    let mut query = signed.query();
+    query.echostr = Some("1");
+    assert_eq!(verify_echo(TOKEN, &query, NOW, 300), Err(PushError::StaleTimestamp));
+    assert_eq!(verify_echo(TOKEN, &query, NOW, 0), Ok("1"), "0 turns the window off");
 }

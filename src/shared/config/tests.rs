@@ -106,3 +106,20 @@ fn a_business_webhook_needs_its_signing_secret() {
     let c = config(&[("CS_KEYWORDS", "[oops")]);
     assert!(c.problems().iter().any(|p| p.contains("CS_KEYWORDS")));
 }
+
+#[test]
+fn the_push_mode_is_safe_by_default_when_a_key_is_set() {
+    let key = ("WECHAT_ENCODING_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
+    let app = |vars: &[(&str, &str)]| config(vars).app(None).unwrap();
+    let id = ("WECHAT_APPID", "wx0000000000000001");
+    assert_eq!(app(&[id, key]).push_mode().unwrap(), PushMode::Safe);
+    assert_eq!(app(&[id]).push_mode().unwrap(), PushMode::Plain);
+    assert_eq!(app(&[id, key, ("WECHAT_PUSH_MODE", "compatible")]).push_mode().unwrap(), PushMode::Compatible);
+    assert_eq!(app(&[id, key, ("WECHAT_PUSH_MODE", "plain")]).push_mode().unwrap(), PushMode::Plain);
+    let e = app(&[id, ("WECHAT_PUSH_MODE", "safe")]).push_mode().unwrap_err();
+    assert!(e.message.starts_with("WECHAT_ENCODING_AES_KEY is not set"), "{}", e.message);
+    let e = app(&[id, key, ("WECHAT_PUSH_MODE", "aes")]).push_mode().unwrap_err();
+    assert!(e.message.starts_with("WECHAT_PUSH_MODE must be"), "{}", e.message);
+    let c = config(&[id, key, ("WECHAT_PUSH_MODE", "aes")]);
+    assert!(c.problems().iter().any(|p| p.starts_with("WECHAT_PUSH_MODE")));
+}
