@@ -4,12 +4,15 @@
 use crate::shared::config::Config;
 use crate::shared::crypto::hex_eq;
 use crate::shared::error::{ApiError, ApiResult};
-use js_sys::Object;
+use js_sys::{Object, Reflect, Uint8Array};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::ReadableStreamDefaultReader;
 use worker::{Date, Env, Request, Response};
 
 /// What every handler needs: the environment, the parsed configuration, the time.
@@ -85,17 +88,43 @@ pub fn error_response(err: &ApiError) -> Response {
     resp
 }
 
-/// Reads the body, refusing more than `limit` bytes with 413.
+/// Reads the body as a stream, refusing more than `limit` bytes with 413 as soon as the limit
+/// is passed: a body without `Content-Length` (chunked, HTTP/2) is never buffered whole, so a
+/// huge one cannot exhaust the isolate's memory before it is measured.
 pub async fn body_bytes(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
     let declared = req.headers().get("Content-Length").ok().flatten().and_then(|v| v.trim().parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::payload_too_large(limit));
     }
-    let bytes = req.bytes().await.map_err(|_| ApiError::bad_request("unreadable_body", "the request body could not be read"))?;
-    if bytes.len() > limit {
-        return Err(ApiError::payload_too_large(limit));
+    let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    // No body at all (a GET, an empty POST): nothing to read.
+    let Some(stream) = req.inner().body() else { return Ok(body) };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let outcome = read_capped(&reader, &mut body, limit).await;
+    // Released, not cancelled: the rest of an oversized body is left unread and dropped with
+    // the request, and the 413 goes out at once (cancelling makes the runtime fail the request).
+    reader.release_lock();
+    outcome.map(|()| body)
+}
+
+/// Appends the reader's chunks to `body` until the stream ends or `limit` would be passed.
+async fn read_capped(reader: &ReadableStreamDefaultReader, body: &mut Vec<u8>, limit: usize) -> ApiResult<()> {
+    let unreadable = || ApiError::bad_request("unreadable_body", "the request body could not be read");
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(|_| unreadable())?;
+        if Reflect::get(&chunk, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true) {
+            return Ok(());
+        }
+        let value = Reflect::get(&chunk, &JsValue::from_str("value")).map_err(|_| unreadable())?;
+        let bytes: Uint8Array = value.dyn_into().map_err(|_| unreadable())?;
+        let len = bytes.length() as usize;
+        if body.len().saturating_add(len) > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        let start = body.len();
+        body.resize(start + len, 0);
+        bytes.copy_to(&mut body[start..]);
     }
-    Ok(bytes)
 }
 
 /// Reads a JSON object body (at most `limit` bytes).
