@@ -85,6 +85,7 @@ async fn route(ctx: &Ctx, mut req: Request) -> ApiResult<Response> {
         Route::Token => token::token(ctx, &req).await,
         Route::TokenRefresh => token::refresh(ctx, &mut req).await,
         Route::TokenStatus => token::status(ctx, &req).await,
+        Route::RevokeSessions => login::revoke_user(ctx, &req).await,
     }
 }
 

@@ -28,6 +28,7 @@ pub enum Route {
     Token,
     TokenRefresh,
     TokenStatus,
+    RevokeSessions,
 }
 
 /// One path segment of a route: a fixed word, or a parameter the handler receives.
@@ -66,6 +67,7 @@ const TABLE: &[(&str, &[Seg], Route)] = &[
     ("GET", &[Lit("internal"), Lit("token")], Route::Token),
     ("POST", &[Lit("internal"), Lit("token"), Lit("refresh")], Route::TokenRefresh),
     ("GET", &[Lit("internal"), Lit("token"), Lit("status")], Route::TokenStatus),
+    ("DELETE", &[Lit("internal"), Lit("sessions")], Route::RevokeSessions),
 ];
 
 /// What the table says of a request.

@@ -184,8 +184,10 @@ async fn data_encrypted_with_a_rotated_key_fails_cleanly_and_checksession_notice
     assert_eq!(status, 400, "{body}");
     assert_eq!(error_code(&body), "decrypt_failed");
 
+    // A malformed shape is named before anything is decrypted.
     let (status, body) = authed_post(&app, "/api/user/decrypt", token, &json!({ "encryptedData": "@@@", "iv": "x" })).await;
-    assert_eq!((status, error_code(&body).as_str()), (400, "decrypt_failed"));
+    assert_eq!((status, error_code(&body).as_str()), (400, "invalid_field"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap_or("").starts_with("`iv`"), "{body}");
 
     // A second wx.login for the same user rotates the key at WeChat.
     let (again, _) = app.login_code(APPID, Some(&openid)).await;

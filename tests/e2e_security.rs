@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -63,4 +64,85 @@ async fn a_body_without_a_length_is_cut_at_its_cap_while_it_is_still_coming() {
         // Buffering the whole body first would take the whole upload (about 8 s).
         assert!(took < Duration::from_secs(3), "{path}: answered while the body was still coming ({took:?})");
     }
+}
+
+async fn decrypt(app: &TestApp, token: &str, data: &Value) -> (u16, Value) {
+    let body = json!({ "encryptedData": data["encryptedData"], "iv": data["iv"] });
+    read(app.client.post(app.url("/api/user/decrypt")).bearer_auth(token).json(&body).send().await.expect("POST")).await
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn open_data_decryption_is_no_oracle_and_old_data_is_refused() {
+    let app = spawn_app().await;
+    let (token, openid) = app.login().await;
+    let good = app.sim_post("/_sim/open_data", &json!({ "appid": APPID, "openid": openid })).await;
+    assert_eq!(decrypt(&app, &token, &good).await.0, 200);
+
+    // A padding failure (another key), a foreign watermark and a day-old one: the same answer.
+    let rotated = app.sim_post("/_sim/open_data", &json!({ "appid": APPID, "openid": openid, "rotated": true })).await;
+    let foreign = json!({ "nickName": "x", "watermark": { "appid": "wx9999999999999999", "timestamp": unix_now() } });
+    let foreign = app.sim_post("/_sim/open_data", &json!({ "appid": APPID, "openid": openid, "data": foreign })).await;
+    let old = json!({ "nickName": "x", "watermark": { "appid": APPID, "timestamp": unix_now() - 2 * 86_400 } });
+    let old = app.sim_post("/_sim/open_data", &json!({ "appid": APPID, "openid": openid, "data": old })).await;
+    let mut answers = Vec::new();
+    for data in [&rotated, &foreign, &old] {
+        let (status, body) = decrypt(&app, &token, data).await;
+        assert_eq!(status, 400, "{body}");
+        answers.push(body);
+    }
+    assert!(answers.iter().all(|a| *a == answers[0]), "one undifferentiated answer: {answers:?}");
+    assert_eq!(error_code(&answers[0]), "decrypt_failed");
+
+    // Failures are counted per session: the fifth ends decryption for it, good data included.
+    assert_eq!(decrypt(&app, &token, &rotated).await.0, 400);
+    let (status, body) = decrypt(&app, &token, &rotated).await;
+    assert_eq!((status, error_code(&body).as_str()), (429, "too_many_decrypt_failures"), "{body}");
+    assert_eq!(decrypt(&app, &token, &good).await.0, 429);
+
+    // A new login is a new session (and a new session_key): it decrypts again.
+    let (fresh, _) = app.login().await;
+    let good = app.sim_post("/_sim/open_data", &json!({ "appid": APPID, "openid": app_user_of(&app, &fresh).await })).await;
+    assert_eq!(decrypt(&app, &fresh, &good).await.0, 200);
+}
+
+async fn app_user_of(app: &TestApp, token: &str) -> String {
+    let (_, me) = read(app.client.get(app.url("/api/me")).bearer_auth(token).send().await.expect("GET")).await;
+    me["openid"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn every_session_of_a_user_can_be_revoked_at_once() {
+    let app = spawn_app().await;
+    let (first, openid) = app.login().await;
+    let (code, _) = app.login_code(APPID, Some(&openid)).await;
+    let (_, second) = app.post_json("/api/login", &json!({ "code": code })).await;
+    let second = second["token"].as_str().unwrap_or_default().to_owned();
+    let me = |token: String| {
+        let request = app.client.get(app.url("/api/me")).bearer_auth(token);
+        async move { read(request.send().await.expect("GET")).await }
+    };
+    assert_eq!(me(first.clone()).await.0, 200);
+    assert_eq!(me(second.clone()).await.0, 200);
+
+    let revoke = |key: &str, query: &str| {
+        app.client.delete(app.url(&format!("/internal/sessions{query}"))).bearer_auth(key.to_owned()).send()
+    };
+    let (status, _) = read(revoke("wrong-key", &format!("?openid={openid}")).await.unwrap()).await;
+    assert_eq!(status, 401, "the internal key is required");
+    let (status, body) = read(revoke(INTERNAL_KEY, "").await.unwrap()).await;
+    assert_eq!((status, error_code(&body).as_str()), (400, "invalid_field"), "{body}");
+    let (status, body) = read(revoke(INTERNAL_KEY, &format!("?appid={APPID}&openid={openid}")).await.unwrap()).await;
+    assert_eq!((status, body["revoked"].as_u64()), (200, Some(2)), "{body}");
+
+    // Their KV records are still there; the user's sessions object refuses them at once.
+    for token in [first, second] {
+        let (status, body) = me(token).await;
+        assert_eq!((status, error_code(&body).as_str()), (401, "session_expired"), "{body}");
+    }
+    let (status, _) = app.post_json("/api/logout", &json!({})).await;
+    assert_eq!(status, 401);
 }

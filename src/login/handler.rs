@@ -2,16 +2,17 @@
 //! token), the session extractor every other route uses, open-data decryption and
 //! verification, phone numbers, logout.
 
-use crate::login::open_data::{check_watermark, decrypt_open_data, WatermarkError};
+use crate::login::open_data::{open_user_data, OpenDataError};
 use crate::login::replay::{self, Exchange, LoginAnswer};
 use crate::login::session::{SessionRecord, SessionToken, WxCode, NONCE_LEN};
+use crate::login::sessions::{self, Check, DecryptFailed, Register, Revoke, RevokeAll, SessionState};
 use crate::login::signature::{raw_data_signature, session_signature};
 use crate::shared::config::AppConfig;
 use crate::shared::crypto::hex_eq;
 use crate::shared::errcode::Api;
 use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::fields::bounded_str;
-use crate::shared::http::{header, json, json_body, no_content, query, random_bytes, Ctx};
+use crate::shared::http::{header, json, json_body, no_content, query, random_bytes, require_internal_key, Ctx};
 use crate::shared::objects;
 use crate::shared::wechat;
 use crate::token;
@@ -28,6 +29,8 @@ pub struct Session {
     pub token: SessionToken,
     pub record: SessionRecord,
     pub app: AppConfig,
+    /// From the user's sessions object: live, and its failed decryptions.
+    pub state: SessionState,
 }
 
 impl Session {
@@ -68,7 +71,14 @@ pub async fn session(ctx: &Ctx, req: &Request) -> ApiResult<Session> {
     if record.appid != app.appid {
         return Err(ApiError::unauthorized("wrong_app", "this session belongs to another app: log in to this one"));
     }
-    Ok(Session { token, record, app })
+    // KV may still hold a record another location deleted; the user's sessions object says
+    // whether the session is live, at once and everywhere.
+    let check = Check { session: token.storage_key() };
+    let state = objects::call(&ctx.env, sessions::BINDING, &sessions::object_name(&record.appid, &record.openid), &check).await?;
+    if !state.live {
+        return Err(session_ended());
+    }
+    Ok(Session { token, record, app, state })
 }
 
 /// `POST /api/login` `{"code"}` → `{"token", "openid", "unionid"?, "expires_in"}`. The code is
@@ -125,6 +135,8 @@ pub async fn exchange_code(ctx: &Ctx, app: &AppConfig, code: &str) -> ApiResult<
         .execute()
         .await
         .map_err(|_| ApiError::unavailable("the session store is unavailable; retry shortly"))?;
+    let register = Register { session: token.storage_key(), expires_at: record.expires_at };
+    objects::call(&ctx.env, sessions::BINDING, &sessions::object_name(&app.appid, &openid), &register).await?;
     // No openid in the log: it identifies a person (issue 20, item 8).
     console_log!("login app={}", app.appid);
     Ok(LoginAnswer { token: token.reveal().to_owned(), openid, unionid, expires_at: record.expires_at })
@@ -157,11 +169,28 @@ pub async fn me(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
 /// `POST /api/logout` → 204; the token stops working at once.
 pub async fn logout(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
     let s = session(ctx, req).await?;
+    // Revoked first: from this moment every location refuses the token, whatever KV says.
+    let revoke = Revoke { session: s.token.storage_key() };
+    objects::call(&ctx.env, sessions::BINDING, &sessions::object_name(&s.record.appid, &s.record.openid), &revoke).await?;
     kv(ctx)?
         .delete(&s.token.storage_key())
         .await
         .map_err(|_| ApiError::unavailable("the session store is unavailable; retry shortly"))?;
     no_content()
+}
+
+/// `DELETE /internal/sessions?appid=&openid=`: ends every session of a user at once →
+/// `{"revoked": n}`.
+pub async fn revoke_user(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
+    require_internal_key(ctx, req)?;
+    let app = ctx.config.app(query(req, "appid").as_deref())?;
+    let openid =
+        query(req, "openid").filter(|o| !o.is_empty()).ok_or_else(|| ApiError::invalid_field("openid", "is required"))?;
+    if openid.len() > 64 || !openid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err(ApiError::invalid_field("openid", "must be an openid (1-64 of A-Z a-z 0-9 _ -)"));
+    }
+    let revoked = objects::call(&ctx.env, sessions::BINDING, &sessions::object_name(&app.appid, &openid), &RevokeAll {}).await?;
+    json(200, &revoked)
 }
 
 /// `POST /api/user/decrypt` `{"encryptedData", "iv"}` → the decrypted JSON, watermark checked.
@@ -170,17 +199,32 @@ pub async fn decrypt(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
     let body = json_body(req, 64 * 1024).await?;
     let data = bounded_str(&body, "encryptedData", 60 * 1024)?;
     let iv = bounded_str(&body, "iv", 64)?;
-    let plain = decrypt_open_data(&s.session_key()?, iv, data).map_err(|e| {
-        ApiError::bad_request(
-            "decrypt_failed",
-            format!("the data could not be decrypted ({e}); the session key may have changed since: call wx.login, log in again and retry"),
-        )
-    })?;
-    let value = check_watermark(&plain, &s.app.appid).map_err(|e| match e {
-        WatermarkError::Mismatch => ApiError::bad_request("watermark_mismatch", "the data was issued for another app id"),
-        other => ApiError::bad_request("decrypt_failed", format!("{other}: log in again and retry")),
-    })?;
-    json(200, &value)
+    if !s.state.may_decrypt() {
+        return Err(too_many_failures());
+    }
+    let max_age = ctx.config.open_data_max_age()?;
+    match open_user_data(&s.session_key()?, iv, data, &s.app.appid, ctx.now, max_age) {
+        Ok(value) => json(200, &value),
+        Err(OpenDataError::Field(field, problem)) => Err(ApiError::invalid_field(field, problem)),
+        Err(OpenDataError::Failed) => {
+            // Counted where it is strongly consistent, so a burst cannot outrun the limit.
+            let failed = DecryptFailed { session: s.token.storage_key() };
+            let state =
+                objects::call(&ctx.env, sessions::BINDING, &sessions::object_name(&s.record.appid, &s.record.openid), &failed)
+                    .await?;
+            if !state.may_decrypt() {
+                return Err(too_many_failures());
+            }
+            Err(ApiError::bad_request(
+                "decrypt_failed",
+                "the data could not be decrypted or is not this app's current data: call wx.login, log in again and retry",
+            ))
+        }
+    }
+}
+
+fn too_many_failures() -> ApiError {
+    ApiError::new(429, "too_many_decrypt_failures", "this session failed to decrypt too often: log in again")
 }
 
 /// `POST /api/user/verify` `{"rawData", "signature"}`: sha1(rawData + session_key) → 204 or 401.

@@ -80,5 +80,47 @@ pub fn check_watermark(plaintext_json: &str, appid: &str) -> Result<serde_json::
     Ok(value)
 }
 
+/// Why open data sent to `/api/user/decrypt` was refused: its shape, named and decided before
+/// anything is decrypted, or after that one undifferentiated failure. Telling a padding error
+/// from a UTF-8, JSON or watermark error would make the route a padding oracle: with an IV of
+/// their choice a session holder could forge data that decrypts to any JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenDataError {
+    /// A field that cannot be what WeChat sends: `(field, problem)`.
+    Field(&'static str, &'static str),
+    /// Anything after the shape: the key, the padding, the text, the watermark, its age.
+    Failed,
+}
+
+/// Decrypts and checks open data as one step: the watermark must name `appid` and, unless
+/// `max_age_secs` is 0, its `timestamp` be at most that old (and not from the future), so old
+/// data cannot be replayed.
+pub fn open_user_data(
+    session_key_b64: &str,
+    iv_b64: &str,
+    encrypted_b64: &str,
+    appid: &str,
+    now_unix: u64,
+    max_age_secs: u64,
+) -> Result<serde_json::Value, OpenDataError> {
+    if decode_16(iv_b64).is_none() {
+        return Err(OpenDataError::Field("iv", "must be base64 of 16 bytes"));
+    }
+    let len = STANDARD.decode(encrypted_b64.as_bytes()).map(|b| b.len()).unwrap_or(0);
+    if len == 0 || len % AES_BLOCK != 0 {
+        return Err(OpenDataError::Field("encryptedData", "must be base64 of a whole number of 16-byte blocks"));
+    }
+    let plain = decrypt_open_data(session_key_b64, iv_b64, encrypted_b64).map_err(|_| OpenDataError::Failed)?;
+    let value = check_watermark(&plain, appid).map_err(|_| OpenDataError::Failed)?;
+    if max_age_secs > 0 {
+        let issued = value["watermark"]["timestamp"].as_u64().ok_or(OpenDataError::Failed)?;
+        // A few minutes of clock skew either way; WeChat's clock and ours are both NTP-synced.
+        if issued > now_unix.saturating_add(300) || now_unix.saturating_sub(issued) > max_age_secs {
+            return Err(OpenDataError::Failed);
+        }
+    }
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests;

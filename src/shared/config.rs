@@ -12,6 +12,7 @@ pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
 pub const DEFAULT_MP_BASE: &str = "https://mp.weixin.qq.com";
 pub const DEFAULT_SESSION_TTL: u64 = 7 * 24 * 3600;
 pub const DEFAULT_PUSH_WINDOW: u64 = 300;
+pub const DEFAULT_OPEN_DATA_MAX_AGE: u64 = 86_400;
 pub const DEFAULT_CS_GREETING: &str = "您好，有什么能帮助你?";
 
 /// A secret string: never printed, not even by `{:?}`.
@@ -175,6 +176,7 @@ pub struct Config {
     token_api: ApiResult<TokenApi>,
     session_ttl: ApiResult<u64>,
     push_window: ApiResult<u64>,
+    open_data_max_age: ApiResult<u64>,
     token_policy: ApiResult<TokenPolicy>,
     cs_transfer: ApiResult<bool>,
     log_every_push: ApiResult<bool>,
@@ -285,6 +287,7 @@ impl Config {
                 }
             }),
             push_window: parse_u64(lookup, "PUSH_TIMESTAMP_WINDOW_SECONDS", DEFAULT_PUSH_WINDOW),
+            open_data_max_age: parse_u64(lookup, "OPEN_DATA_MAX_AGE_SECONDS", DEFAULT_OPEN_DATA_MAX_AGE),
             token_policy,
             cs_transfer: parse_bool(lookup, "CS_TRANSFER", true),
             log_every_push: parse_bool(lookup, "LOG_EVERY_PUSH", false),
@@ -365,6 +368,11 @@ impl Config {
         self.push_window.clone()
     }
 
+    /// How old decrypted open data's watermark may be (`OPEN_DATA_MAX_AGE_SECONDS`; 0: no limit).
+    pub fn open_data_max_age(&self) -> ApiResult<u64> {
+        self.open_data_max_age.clone()
+    }
+
     pub fn cs_transfer(&self) -> ApiResult<bool> {
         self.cs_transfer.clone()
     }
@@ -396,6 +404,7 @@ impl Config {
         note(self.token_api.clone().map(drop));
         note(self.session_ttl.clone().map(drop));
         note(self.push_window.clone().map(drop));
+        note(self.open_data_max_age.clone().map(drop));
         note(self.token_policy.clone().map(drop));
         note(self.cs_transfer.clone().map(drop));
         note(self.log_every_push.clone().map(drop));
