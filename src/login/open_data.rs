@@ -107,7 +107,7 @@ pub fn open_user_data(
         return Err(OpenDataError::Field("iv", "must be base64 of 16 bytes"));
     }
     let len = STANDARD.decode(encrypted_b64.as_bytes()).map(|b| b.len()).unwrap_or(0);
-    if len == 0 || len % AES_BLOCK != 0 {
+    if len == 0 || !len.is_multiple_of(AES_BLOCK) {
         return Err(OpenDataError::Field("encryptedData", "must be base64 of a whole number of 16-byte blocks"));
     }
     let plain = decrypt_open_data(session_key_b64, iv_b64, encrypted_b64).map_err(|_| OpenDataError::Failed)?;
