@@ -39,6 +39,10 @@ async fn fetch(req: Request, env: Env, _wctx: Context) -> worker::Result<Respons
             if err.status >= 500 {
                 console_error!("{method:?} {path}: {err}");
             }
+            // The mini program is the public side: it learns that something failed on our
+            // side, never which variable is missing or why a token refresh failed (the log
+            // above and /internal/token/status say that to the operator).
+            let err = if path.starts_with("/api/") { err.for_public() } else { err };
             error_response(&err)
         }
     })

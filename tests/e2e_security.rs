@@ -146,3 +146,23 @@ async fn every_session_of_a_user_can_be_revoked_at_once() {
     let (status, _) = app.post_json("/api/logout", &json!({})).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn a_failing_token_refresh_is_a_generic_503_to_the_mini_program_and_detailed_internally() {
+    let app = spawn_app().await;
+    let (token, openid) = app.login().await;
+    // The AppSecret's IP whitelist refuses the worker: the token cannot be fetched.
+    app.sim_fault(json!({ "path": "/cgi-bin/stable_token", "errcode": 40164, "times": 0 })).await;
+    let code = app.sim_post("/_sim/phone_code", &json!({ "appid": APPID, "openid": openid, "phone": "+8613800138000" })).await;
+    let (status, body) = read(
+        app.client.post(app.url("/api/phone")).bearer_auth(&token).json(&json!({ "code": code["code"] })).send().await.unwrap(),
+    )
+    .await;
+    assert!(status >= 500, "{body}");
+    let text = body.to_string();
+    for detail in ["40164", "whitelist", "IP", "token", "WECHAT_"] {
+        assert!(!text.contains(detail), "the mini program is told {detail:?}: {body}");
+    }
+    let (_, status) = app.internal_get("/internal/token/status").await;
+    assert!(status["stats"]["last_error"].as_str().unwrap_or("").contains("IP"), "the operator sees why: {status}");
+}

@@ -27,7 +27,7 @@ pub async fn run_action(env: &Env, appid: &str, action: &Action) -> ActionOutcom
             let path = "/cgi-bin/message/custom/send";
             match token::call::call_json(&ctx, appid, Api::Messages, Method::Post, path, &[], Some(body)).await {
                 Ok(_) => {
-                    console_log!("custom/send to {} done (app {appid})", body["touser"].as_str().unwrap_or("?"));
+                    console_log!("custom/send done (app {appid})");
                     ActionOutcome::Done
                 }
                 Err(e) => match e.retry {

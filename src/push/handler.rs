@@ -106,10 +106,11 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiRe
     // more than the rest of the answer under `wrangler dev` (LOG_EVERY_PUSH=true turns it on).
     if first.is_some() || ctx.config.log_every_push().unwrap_or(true) {
         console_log!(
-            "push app={} type={} event={} key={key} first={} reply={:?} actions={}",
+            "push app={} type={} event={} key={} first={} reply={:?} actions={}",
             app.appid,
             msg.msg_type,
             msg.event.as_deref().unwrap_or("-"),
+            msg.log_key(),
             first.map_or("-", |f| if f { "yes" } else { "no (redelivery)" }),
             plan.passive,
             if first == Some(true) { plan.actions.len() } else { 0 }

@@ -8,6 +8,7 @@
 
 use crate::push::actions::{run_action, ActionOutcome};
 use crate::push::ledger::{retry_delay_secs, Claim, Claimed, CLAIM_TTL_SECS, MAX_ATTEMPTS};
+use crate::push::message::loggable_key;
 use crate::push::rules::Action;
 use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::http::{error_response, now};
@@ -137,14 +138,20 @@ async fn drain(state: Rc<State>, env: Env, draining: Rc<Cell<bool>>) {
                 ActionOutcome::Done => sql.exec("DELETE FROM outbox WHERE id = ?", vec![id]),
                 ActionOutcome::Retry(reason) if attempts < MAX_ATTEMPTS => {
                     let delay = retry_delay_secs(attempts);
-                    console_warn!("push {}: action failed ({reason}); retry {attempts} in {delay} s", row.dedupe_key);
+                    console_warn!(
+                        "push {}: action failed ({reason}); retry {attempts} in {delay} s",
+                        loggable_key(&row.dedupe_key)
+                    );
                     sql.exec(
                         "UPDATE outbox SET attempts = ?, next_at = ? WHERE id = ?",
                         vec![SqlStorageValue::Integer(attempts), SqlStorageValue::Integer(now() as i64 + delay), id],
                     )
                 }
                 ActionOutcome::Retry(reason) | ActionOutcome::Failed(reason) => {
-                    console_error!("push {}: action dropped after {attempts} attempt(s): {reason}", row.dedupe_key);
+                    console_error!(
+                        "push {}: action dropped after {attempts} attempt(s): {reason}",
+                        loggable_key(&row.dedupe_key)
+                    );
                     sql.exec("DELETE FROM outbox WHERE id = ?", vec![id])
                 }
             };

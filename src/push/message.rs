@@ -165,6 +165,11 @@ impl PushMessage {
         }
     }
 
+    /// [`dedupe_key`](Self::dedupe_key) as it may be logged: see [`loggable_key`].
+    pub fn log_key(&self) -> String {
+        loggable_key(&self.dedupe_key())
+    }
+
     /// The JSON form with WeChat's field names, for forwarding to a business webhook.
     pub fn to_json(&self) -> String {
         // Serializing strings, integers and JSON values cannot fail; the fallback only keeps this
@@ -209,6 +214,16 @@ impl PushMessage {
     pub(crate) fn extra_fields(&self) -> impl Iterator<Item = (&String, &Value)> {
         self.extra.iter().filter(|(name, _)| !is_typed(name))
     }
+}
+
+/// A dedupe key for a log line: a message's `msg:<MsgId>` as is, an event's (which names the
+/// user's openid) as a digest, so logs carry no openid by default.
+pub fn loggable_key(key: &str) -> String {
+    if key.starts_with("msg:") {
+        return key.to_owned();
+    }
+    let digest = hex::encode(Sha256::digest(key.as_bytes()));
+    format!("evt#{}", &digest[..16])
 }
 
 /// XML carries integers as text and some senders quote JSON numbers, so both are accepted; a

@@ -113,6 +113,21 @@ impl ApiError {
         Self::new(500, "internal_error", message)
     }
 
+    /// What a public caller (the mini program) may see of this error: a 4xx as it is; a 5xx
+    /// as a generic error of its status, with no configuration names, token-refresh detail or
+    /// WeChat errcode, and the retry class kept.
+    pub fn for_public(self) -> ApiError {
+        if self.status < 500 {
+            return self;
+        }
+        let (code, message) = match self.status {
+            502 => ("wechat_error", "WeChat could not serve this request; retry later"),
+            503 => ("temporarily_unavailable", "the service is temporarily unavailable; retry shortly"),
+            _ => ("internal_error", "the server could not serve this request; the operator has been told"),
+        };
+        ApiError::new(self.status, code, message).with_retry(self.retry)
+    }
+
     /// The JSON body of the contract.
     pub fn body(&self) -> serde_json::Value {
         let mut error = json!({ "code": self.code, "message": self.message });

@@ -24,3 +24,17 @@ fn a_configuration_error_names_the_variable() {
     assert_eq!(e.status, 500);
     assert!(e.message.starts_with("WECHAT_APP_SECRET is not set"));
 }
+
+#[test]
+fn a_public_caller_sees_no_configuration_or_token_detail() {
+    let config = ApiError::config("WECHAT_APP_SECRET", "is not set").for_public();
+    assert_eq!((config.status, config.code.as_ref()), (500, "internal_error"));
+    assert!(!config.message.contains("WECHAT_APP_SECRET"));
+    let token = ApiError::unavailable("no valid access token: the last refresh failed (40164)").with_errcode(40164);
+    let public = token.with_retry(Retry::Safe).for_public();
+    assert_eq!((public.status, public.code.as_ref(), public.wechat_errcode), (503, "temporarily_unavailable", None));
+    assert_eq!(public.retry, Retry::Safe);
+    assert!(!public.message.contains("token"));
+    let bad = ApiError::invalid_field("code", "is required");
+    assert_eq!(bad.clone().for_public(), bad);
+}
