@@ -97,8 +97,12 @@ async fn an_unpublished_page_is_invalid_page_and_errors_are_never_cached() {
     }
     assert_eq!(unlimited_calls(&app).await, 2, "the error was not cached");
 
+    // check_path=false is for the team's own servers (issue 20, item 4), not for a session.
     let ok = json!({ "scene": "a", "page": "pages/new/new", "check_path": false });
-    assert_eq!(qr(&app, &token, &ok, None).await.status().as_u16(), 200);
+    let (status, resp) = read(qr(&app, &token, &ok, None).await).await;
+    assert_eq!((status, error_code(&resp).as_str()), (400, "invalid_field"), "{resp}");
+    let r = app.client.post(app.url("/internal/qrcode/unlimited")).bearer_auth(INTERNAL_KEY).json(&ok).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
 
     app.sim_fault(json!({ "path": "/wxa/getwxacodeunlimit", "errcode": 45009 })).await;
     let (status, resp) = read(qr(&app, &token, &json!({ "scene": "b" }), None).await).await;

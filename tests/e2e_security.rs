@@ -166,3 +166,53 @@ async fn a_failing_token_refresh_is_a_generic_503_to_the_mini_program_and_detail
     let (_, status) = app.internal_get("/internal/token/status").await;
     assert!(status["stats"]["last_error"].as_str().unwrap_or("").contains("IP"), "the operator sees why: {status}");
 }
+
+async fn qr(app: &TestApp, token: &str, body: &Value) -> (u16, Option<String>, Value) {
+    let r = app.client.post(app.url("/api/qrcode")).bearer_auth(token).json(body).send().await.expect("POST");
+    let retry_after = r.headers().get("Retry-After").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let status = r.status().as_u16();
+    let body = if status == 200 { Value::Null } else { read(r).await.1 };
+    (status, retry_after, body)
+}
+
+#[tokio::test]
+async fn a_session_has_a_qr_budget_and_no_trial_or_unchecked_codes() {
+    let app = spawn_app().await;
+    let (token, _) = app.login().await;
+    for (field, body) in [
+        ("env_version", json!({ "scene": "a", "env_version": "trial" })),
+        ("check_path", json!({ "scene": "a", "check_path": false })),
+    ] {
+        let (status, _, resp) = qr(&app, &token, &body).await;
+        assert_eq!((status, error_code(&resp).as_str()), (400, "invalid_field"), "{resp}");
+        assert!(resp["error"]["message"].as_str().unwrap_or("").starts_with(&format!("`{field}`")), "{resp}");
+    }
+    // Ten new codes a minute per session (wrangler.toml QR_SESSION_LIMITER); cached ones are free.
+    for i in 0..10 {
+        assert_eq!(qr(&app, &token, &json!({ "scene": format!("s{i}") })).await.0, 200, "code {i}");
+    }
+    assert_eq!(qr(&app, &token, &json!({ "scene": "s0" })).await.0, 200, "a cached code is not counted");
+    let (status, retry_after, resp) = qr(&app, &token, &json!({ "scene": "s10" })).await;
+    assert_eq!((status, error_code(&resp).as_str()), (429, "rate_limited"), "{resp}");
+    assert_eq!(retry_after.as_deref(), Some("60"));
+    assert_eq!(app.sim_calls("/wxa/getwxacodeunlimit").await.len(), 10, "the refused code cost nothing");
+    // Another session of the same app has its own budget.
+    let (other, _) = app.login().await;
+    assert_eq!(qr(&app, &other, &json!({ "scene": "o1" })).await.0, 200);
+}
+
+#[tokio::test]
+async fn login_attempts_are_limited_per_client() {
+    let app = spawn_app().await;
+    // Twenty a minute per client IP (wrangler.toml LOGIN_LIMITER): random codes cost WeChat calls.
+    let mut statuses = Vec::new();
+    for i in 0..21 {
+        let (status, _) = app.post_json("/api/login", &json!({ "code": format!("random-code-{i}") })).await;
+        statuses.push(status);
+    }
+    assert!(statuses[..20].iter().all(|s| *s == 401), "{statuses:?}");
+    let r = app.client.post(app.url("/api/login")).json(&json!({ "code": "random-code-x" })).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    assert_eq!(r.headers().get("Retry-After").and_then(|v| v.to_str().ok()), Some("60"));
+    assert_eq!(app.sim_calls("/sns/jscode2session").await.len(), 20, "the refused attempts cost WeChat nothing");
+}

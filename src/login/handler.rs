@@ -12,7 +12,8 @@ use crate::shared::crypto::hex_eq;
 use crate::shared::errcode::Api;
 use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::fields::bounded_str;
-use crate::shared::http::{header, json, json_body, no_content, query, random_bytes, require_internal_key, Ctx};
+use crate::shared::http::{client_ip, header, json, json_body, no_content, query, random_bytes, require_internal_key, Ctx};
+use crate::shared::limits::{self, Limit};
 use crate::shared::objects;
 use crate::shared::wechat;
 use crate::token;
@@ -88,6 +89,8 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
     let body = json_body(req, 4096).await?;
     let code = WxCode::parse(body.get("code"))?;
     let app = request_app(ctx, req)?;
+    // Every attempt costs a WeChat call, so attempts are limited per client (issue 20, item 9).
+    limits::check(ctx, Limit::Login, &format!("{}:{}", app.appid, client_ip(req))).await?;
     let call = Exchange { appid: app.appid.clone(), code: code.as_str().to_owned() };
     let answer = objects::call(&ctx.env, LOGIN_BINDING, &replay::object_name(&call.appid, &call.code), &call).await?;
     let mut out = json!({

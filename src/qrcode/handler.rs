@@ -4,13 +4,14 @@
 
 use crate::login::handler::session;
 use crate::qrcode::codes::{
-    etag, etag_matches, image_is_complete, sniff_image, ClassicCode, LimitedCode, OaTicketQr, UnlimitedCode,
+    etag, etag_matches, image_is_complete, sniff_image, ClassicCode, EnvVersion, LimitedCode, OaTicketQr, UnlimitedCode,
 };
 use crate::qrcode::links::{SchemeRequest, UrlLinkRequest};
 use crate::shared::config::AppType;
 use crate::shared::errcode::Api;
 use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::http::{header, json, json_body, query, require_internal_key, Ctx};
+use crate::shared::limits::{self, Limit};
 use crate::shared::wechat::{self, Failure, Reply};
 use crate::token;
 use crate::token::read::KV_BINDING;
@@ -42,13 +43,24 @@ struct CodeRequest {
 pub async fn api_unlimited(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
     let s = session(ctx, req).await?;
     let code = UnlimitedCode::parse(&json_body(req, MAX_BODY).await?)?;
+    // A trial or develop build, or an unchecked page, is for the team's own servers only.
+    if code.env_version != EnvVersion::Release {
+        return Err(ApiError::invalid_field(
+            "env_version",
+            "other than release is only available through /internal/qrcode/unlimited",
+        ));
+    }
+    if !code.check_path {
+        return Err(ApiError::invalid_field("check_path", "false is only available through /internal/qrcode/unlimited"));
+    }
     let r = CodeRequest {
         path: "/wxa/getwxacodeunlimit",
         body: code.wechat_body(),
         cache_key: code.cache_key(&s.app.appid),
         ttl: UNLIMITED_TTL,
     };
-    serve_code(ctx, req, &s.app.appid, r, "private").await
+    let budget = Budget { session: s.token.storage_key() };
+    serve_code(ctx, req, &s.app.appid, r, "private", Some(budget)).await
 }
 
 /// `POST /internal/qrcode/{unlimited,limited,classic}?appid=`.
@@ -81,15 +93,33 @@ pub async fn internal_code(ctx: &Ctx, req: &mut Request, kind: &str) -> ApiResul
         }
         other => return Err(ApiError::not_found(format!("no QR code kind {other}: use unlimited, limited or classic"))),
     };
-    serve_code(ctx, req, &app.appid, r, "public").await
+    serve_code(ctx, req, &app.appid, r, "public", None).await
 }
 
-async fn serve_code(ctx: &Ctx, req: &Request, appid: &str, r: CodeRequest, visibility: &str) -> ApiResult<Response> {
+/// Whose budget a new code (a cache miss: a WeChat call and a KV write) is counted against.
+struct Budget {
+    session: String,
+}
+
+async fn serve_code(
+    ctx: &Ctx,
+    req: &Request,
+    appid: &str,
+    r: CodeRequest,
+    visibility: &str,
+    budget: Option<Budget>,
+) -> ApiResult<Response> {
     let kv = ctx.env.kv(KV_BINDING).map_err(|_| ApiError::config(KV_BINDING, "is not bound (a KV namespace)"))?;
     let if_none_match = header(req, "If-None-Match");
     // A KV failure only costs a call to WeChat.
     if let Ok((Some(bytes), Some(meta))) = kv.get(&r.cache_key).bytes_with_metadata::<ImageMeta>().await {
         return image_response(bytes, &meta, if_none_match.as_deref(), visibility, "hit");
+    }
+    // A cached code costs nothing; a new one is counted per session and per app (issue 20,
+    // item 4), so one wx.login cannot spend the app's quota and KV writes without limit.
+    if let Some(budget) = budget {
+        limits::check(ctx, Limit::QrPerSession, &budget.session).await?;
+        limits::check(ctx, Limit::QrPerApp, appid).await?;
     }
     let bytes = match token::call::call(ctx, appid, Api::QrCode, Method::Post, r.path, &[], Some(&r.body)).await? {
         Reply::Binary { bytes, .. } => bytes,

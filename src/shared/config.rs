@@ -180,6 +180,7 @@ pub struct Config {
     token_policy: ApiResult<TokenPolicy>,
     cs_transfer: ApiResult<bool>,
     log_every_push: ApiResult<bool>,
+    rate_limits: ApiResult<bool>,
     pub cs_greeting: String,
     cs_keywords: ApiResult<Vec<KeywordRule>>,
     business_webhook: ApiResult<Option<(String, Secret)>>,
@@ -291,6 +292,7 @@ impl Config {
             token_policy,
             cs_transfer: parse_bool(lookup, "CS_TRANSFER", true),
             log_every_push: parse_bool(lookup, "LOG_EVERY_PUSH", false),
+            rate_limits: parse_bool(lookup, "RATE_LIMITS", true),
             cs_greeting: lookup("CS_GREETING").unwrap_or_else(|| DEFAULT_CS_GREETING.to_owned()),
             cs_keywords: match lookup("CS_KEYWORDS").filter(|v| !v.trim().is_empty()) {
                 None => Ok(Vec::new()),
@@ -383,6 +385,12 @@ impl Config {
         self.log_every_push.clone()
     }
 
+    /// Whether the rate-limit bindings are applied (`RATE_LIMITS`, default true; `false` only
+    /// for load tests and benchmarks that must exceed them).
+    pub fn rate_limits(&self) -> ApiResult<bool> {
+        self.rate_limits.clone()
+    }
+
     /// The keyword auto-replies (`CS_KEYWORDS`).
     pub fn cs_keywords(&self) -> ApiResult<Vec<KeywordRule>> {
         self.cs_keywords.clone()
@@ -408,6 +416,7 @@ impl Config {
         note(self.token_policy.clone().map(drop));
         note(self.cs_transfer.clone().map(drop));
         note(self.log_every_push.clone().map(drop));
+        note(self.rate_limits.clone().map(drop));
         note(self.cs_keywords.clone().map(drop));
         note(self.business_webhook.clone().map(drop));
         note(self.default_app.clone().map(drop));

@@ -20,6 +20,8 @@ pub struct ApiError {
     /// Whether trying again later can help; what runs after an answer (the outbox) decides
     /// on this, never on a message's text.
     pub retry: Retry,
+    /// For a 429: seconds until a retry can succeed (the `Retry-After` header).
+    pub retry_after: Option<u32>,
 }
 
 /// What trying the same request again later would do.
@@ -38,7 +40,15 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: u16, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        ApiError { status, code: code.into(), message: message.into(), wechat_errcode: None, allow: None, retry: Retry::Never }
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            wechat_errcode: None,
+            allow: None,
+            retry: Retry::Never,
+            retry_after: None,
+        }
     }
 
     /// Attaches the errcode WeChat answered with.
@@ -57,6 +67,13 @@ impl ApiError {
     pub fn with_retry(mut self, retry: Retry) -> Self {
         self.retry = retry;
         self
+    }
+
+    /// A rate limit was reached: 429 with `Retry-After: seconds`.
+    pub fn rate_limited(message: impl Into<String>, seconds: u32) -> Self {
+        let mut e = Self::new(429, "rate_limited", message).with_retry(Retry::Safe);
+        e.retry_after = Some(seconds);
+        e
     }
 
     /// Replaces the code (a more specific one for the same status).

@@ -82,6 +82,9 @@ pub fn error_response(err: &ApiError) -> Response {
     if err.status == 401 {
         let _ = headers.set("WWW-Authenticate", "Bearer");
     }
+    if let Some(seconds) = err.retry_after {
+        let _ = headers.set("Retry-After", &seconds.to_string());
+    }
     if let Some(allow) = &err.allow {
         let _ = headers.set("Allow", allow);
     }
@@ -138,6 +141,11 @@ pub async fn json_body(req: &mut Request, limit: usize) -> ApiResult<serde_json:
         Ok(_) => Err(ApiError::bad_request("invalid_json", "the request body must be a JSON object")),
         Err(e) => Err(ApiError::bad_request("invalid_json", format!("the request body is not valid JSON: {e}"))),
     }
+}
+
+/// The client's IP as Cloudflare reports it (`CF-Connecting-IP`), for per-client limits.
+pub fn client_ip(req: &Request) -> String {
+    header(req, "CF-Connecting-IP").filter(|ip| !ip.is_empty()).unwrap_or_else(|| "unknown".to_owned())
 }
 
 pub fn header(req: &Request, name: &str) -> Option<String> {

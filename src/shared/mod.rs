@@ -12,7 +12,8 @@
 //! - [`urls`]: WeChat URLs (the logged form never carries the query) and query reading.
 //!
 //! The Workers platform (wasm32 only): `http` (the request context, bodies, responses, the
-//! internal key), `objects` (typed Durable Object calls) and `wechat` (the WeChat HTTP client).
+//! internal key, the client's IP), `limits` (the rate-limiting bindings), `objects` (typed
+//! Durable Object calls) and `wechat` (the WeChat HTTP client).
 
 pub mod config;
 pub mod crypto;
@@ -27,5 +28,7 @@ pub mod urls;
 
 #[cfg(target_arch = "wasm32")]
 pub mod http;
+#[cfg(target_arch = "wasm32")]
+pub mod limits;
 #[cfg(target_arch = "wasm32")]
 pub mod wechat;
