@@ -97,7 +97,9 @@ async fn every_wechat_endpoint_failing_gives_a_clear_bounded_answer() {
             let shown: String = body.to_string().chars().take(300).collect();
             assert_eq!(status, expected, "{what} on {wechat}: {shown}");
             let code = error_code(&body);
-            assert!(code.starts_with("wechat_"), "{what} on {wechat}: {code}");
+            // /api/* answers a generic 5xx (issue 20, item 8); /internal/* names WeChat's failure.
+            let generic = ["temporarily_unavailable", "wechat_error"].contains(&code.as_str());
+            assert!(code.starts_with("wechat_") || generic, "{what} on {wechat}: {code}");
             assert!(took < Duration::from_secs(13), "{what} on {wechat}: bounded, took {took:?}");
             assert!((least..=2).contains(&calls), "{what} on {wechat}: {calls} upstream calls");
         }
@@ -125,7 +127,8 @@ async fn a_login_is_retried_once_on_a_wechat_fault_and_then_fails_fast() {
 
 #[tokio::test]
 async fn a_token_superseded_during_a_burst_costs_a_bounded_number_of_refreshes() {
-    let app = spawn_app().await;
+    // 40 new codes from one session: far over its QR budget, which is not what this tests.
+    let app = spawn_app_with(Options::default().var("RATE_LIMITS", "false")).await;
     let (token, _) = app.login().await;
     app.internal_get("/internal/token").await;
 
