@@ -88,9 +88,19 @@ async fn route(ctx: &Ctx, mut req: Request) -> ApiResult<Response> {
         Route::Push => push::receive(ctx, &mut req, param).await,
         Route::Token => token::token(ctx, &req).await,
         Route::TokenRefresh => token::refresh(ctx, &mut req).await,
-        Route::TokenStatus => token::status(ctx, &req).await,
+        Route::TokenStatus => status(ctx, &req).await,
         Route::RevokeSessions => login::revoke_user(ctx, &req).await,
     }
+}
+
+/// `GET /internal/token/status?appid=`: the token object's state and the push outbox's, which
+/// live in two capabilities (token, push) that do not know each other.
+async fn status(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
+    let (appid, token) = crate::token::handler::status(ctx, req).await?;
+    let outbox = crate::push::handler::outbox_counts(ctx, &appid).await?;
+    let mut value = serde_json::to_value(&token).map_err(|_| ApiError::internal("could not encode the status"))?;
+    value["outbox"] = serde_json::to_value(outbox).map_err(|_| ApiError::internal("could not encode the status"))?;
+    json(200, &value)
 }
 
 /// The HTTP contract, as OpenAPI 3.1.

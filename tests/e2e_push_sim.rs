@@ -121,3 +121,32 @@ async fn tampered_pushes_are_refused_and_the_user_sees_wechats_notice() {
     let v = app.sim_post("/_sim/push", &stale).await;
     assert_eq!(v["deliveries"][0]["status"], 401, "stale timestamp: {v}");
 }
+
+#[tokio::test]
+async fn a_greeting_that_may_have_been_sent_is_not_sent_again_and_is_shown_as_uncertain() {
+    // issue 20, item 5: custom/send does not answer within our 5 s limit, so WeChat may have
+    // delivered it; a second send could greet the user twice.
+    let app = spawn_app().await;
+    app.internal_get("/internal/token").await;
+    let (_, openid) = app.login_code(APPID, None).await;
+    app.sim_fault(json!({ "path": "/cgi-bin/message/custom/send", "delay_ms": 7000, "times": 0 })).await;
+    let v =
+        app.sim_post("/_sim/push", &push_body(&app, "xml", "safe", json!({ "type": "enter_session", "openid": openid }))).await;
+    assert_eq!(v["outcome"], "success", "{v}");
+
+    let mut outbox = Value::Null;
+    for _ in 0..150 {
+        let (_, status) = app.internal_get("/internal/token/status").await;
+        outbox = status["outbox"].clone();
+        if outbox["uncertain"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(outbox, json!({ "pending": 0, "uncertain": 1, "failed": 0 }), "shown to the operator");
+    let _ = app.client.delete(format!("{}/_sim/faults", app.sim)).send().await;
+    // Past the first retry's backoff (10 s): nothing was sent again.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let sends = app.sim_calls("/cgi-bin/message/custom/send").await.len();
+    assert!(sends <= 1, "{sends} sends: not sent again");
+}

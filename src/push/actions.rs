@@ -1,6 +1,7 @@
 //! The slow work of a push, run by the push ledger after the claim: customer-service sends
 //! through the token helper, and forwarding to the business webhook.
 
+use crate::push::ledger::Outcome;
 use crate::push::rules::{forward_signature, Action};
 use crate::shared::errcode::Api;
 use crate::shared::error::Retry;
@@ -11,16 +12,8 @@ use futures_util::future::{select, Either};
 use std::time::Duration;
 use worker::{console_log, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
 
-pub enum ActionOutcome {
-    Done,
-    /// Worth another attempt later (WeChat busy, 5xx, the webhook down).
-    Retry(String),
-    /// Not worth retrying (outside the service window, quota used, a bad openid, an
-    /// unknown outcome after a timeout — a retry could send twice).
-    Failed(String),
-}
-
-pub async fn run_action(env: &Env, appid: &str, action: &Action) -> ActionOutcome {
+/// Runs one outbox action; the ledger decides what its [`Outcome`] means for the row.
+pub async fn run_action(env: &Env, appid: &str, action: &Action) -> Outcome {
     match action {
         Action::CustomSend { body } => {
             let ctx = Ctx::new(env.clone());
@@ -28,12 +21,13 @@ pub async fn run_action(env: &Env, appid: &str, action: &Action) -> ActionOutcom
             match token::call::call_json(&ctx, appid, Api::Messages, Method::Post, path, &[], Some(body)).await {
                 Ok(_) => {
                     console_log!("custom/send done (app {appid})");
-                    ActionOutcome::Done
+                    Outcome::Done
                 }
                 Err(e) => match e.retry {
-                    Retry::Safe => ActionOutcome::Retry(e.message),
-                    // After a timeout the send may have gone through: retrying could send twice.
-                    Retry::Uncertain | Retry::Never => ActionOutcome::Failed(e.to_string()),
+                    Retry::Safe => Outcome::Retry(e.message),
+                    // After a timeout the send may have gone through.
+                    Retry::Uncertain => Outcome::Unknown(e.message),
+                    Retry::Never => Outcome::Failed(e.to_string()),
                 },
             }
         }
@@ -41,12 +35,12 @@ pub async fn run_action(env: &Env, appid: &str, action: &Action) -> ActionOutcom
     }
 }
 
-async fn forward(env: &Env, appid: &str, payload: &str) -> ActionOutcome {
+async fn forward(env: &Env, appid: &str, payload: &str) -> Outcome {
     let config = crate::shared::http::config_from_env(env);
     let (url, secret) = match config.business_webhook() {
         Ok(Some(target)) => target,
-        Ok(None) => return ActionOutcome::Failed("BUSINESS_WEBHOOK_URL is no longer set".into()),
-        Err(e) => return ActionOutcome::Failed(e.message),
+        Ok(None) => return Outcome::Failed("BUSINESS_WEBHOOK_URL is no longer set".into()),
+        Err(e) => return Outcome::Failed(e.message),
     };
     let timestamp = now();
     let headers = Headers::new();
@@ -58,7 +52,7 @@ async fn forward(env: &Env, appid: &str, payload: &str) -> ActionOutcome {
     init.with_method(Method::Post).with_headers(headers).with_body(Some(payload.into()));
     let request = match Request::new_with_init(&url, &init) {
         Ok(r) => r,
-        Err(_) => return ActionOutcome::Failed("BUSINESS_WEBHOOK_URL is not a valid URL".into()),
+        Err(_) => return Outcome::Failed("BUSINESS_WEBHOOK_URL is not a valid URL".into()),
     };
     let fetch = Fetch::Request(request);
     let answered = match select(Box::pin(fetch.send()), Box::pin(Delay::from(Duration::from_millis(TIMEOUT_MS)))).await {
@@ -66,10 +60,10 @@ async fn forward(env: &Env, appid: &str, payload: &str) -> ActionOutcome {
         Either::Right(_) => None,
     };
     match answered {
-        Some(Ok(status)) if (200..300).contains(&status) => ActionOutcome::Done,
-        Some(Ok(status)) => ActionOutcome::Retry(format!("the business webhook answered HTTP {status}")),
-        Some(Err(e)) => ActionOutcome::Retry(format!("the business webhook could not be reached ({e})")),
-        // Receivers dedupe by MsgId (in the payload), so a retry after a timeout is safe here.
-        None => ActionOutcome::Retry(format!("the business webhook did not answer within {TIMEOUT_MS} ms")),
+        Some(Ok(status)) if (200..300).contains(&status) => Outcome::Done,
+        Some(Ok(status)) => Outcome::Retry(format!("the business webhook answered HTTP {status}")),
+        Some(Err(e)) => Outcome::Retry(format!("the business webhook could not be reached ({e})")),
+        // The webhook may have taken it; receivers dedupe, so the ledger sends it again.
+        None => Outcome::Unknown(format!("the business webhook did not answer within {TIMEOUT_MS} ms")),
     }
 }

@@ -2,7 +2,7 @@
 //! webhook). GET is the URL check; POST is verified, decrypted and parsed by the pure
 //! pipeline, claimed once in the push ledger, and answered at once with the passive reply.
 
-use crate::push::ledger::{self, shard_name, Claim};
+use crate::push::ledger::{self, shard_name, Claim, GetOutbox, OutboxCounts};
 use crate::push::msg_crypt::MsgCrypt;
 use crate::push::rules::{plan, render, ReplyCrypto, Rules};
 use crate::push::{open_push, parse_query, verify_echo, PushError, PushQuery, PushSecrets};
@@ -119,4 +119,13 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiRe
     let mut resp = Response::ok(reply).map_err(|_| ApiError::internal("could not build a response"))?;
     let _ = resp.headers_mut().set("Content-Type", content_type);
     Ok(resp)
+}
+
+/// The push outbox of `appid`, summed over its ledger shards, for `/internal/token/status`.
+pub async fn outbox_counts(ctx: &Ctx, appid: &str) -> ApiResult<OutboxCounts> {
+    let mut total = OutboxCounts::default();
+    for shard in ledger::shard_names(appid) {
+        total.add(objects::call(&ctx.env, ledger::BINDING, &shard, &GetOutbox {}).await?);
+    }
+    Ok(total)
 }

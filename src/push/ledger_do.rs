@@ -4,10 +4,15 @@
 //! effect; the claim and the message's actions (customer-service sends, forwarding) are written
 //! in one synchronous step, so a redelivery (even one concurrent with the first delivery) finds
 //! the claim and adds nothing. The actions run after the claim is answered, from a durable
-//! outbox: transient failures are retried with backoff from the object's alarm.
+//! outbox: each attempt is recorded before it runs (so a completed action whose row could not
+//! be deleted is never run again in a loop), transient failures are retried with backoff from
+//! the object's alarm, and an action that may have run is retried only when that is harmless,
+//! otherwise kept as `uncertain` for the operator (`/internal/token/status`).
 
-use crate::push::actions::{run_action, ActionOutcome};
-use crate::push::ledger::{retry_delay_secs, Claim, Claimed, CLAIM_TTL_SECS, MAX_ATTEMPTS};
+use crate::push::actions::run_action;
+use crate::push::ledger::{
+    after_attempt, before_attempt, is_idempotent, retry_delay_secs, Claim, Claimed, GetOutbox, Next, OutboxCounts, CLAIM_TTL_SECS,
+};
 use crate::push::message::loggable_key;
 use crate::push::rules::Action;
 use crate::shared::error::{ApiError, ApiResult};
@@ -17,7 +22,9 @@ use serde::Deserialize;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
-use worker::{console_error, console_warn, durable_object, DurableObject, Env, Request, Response, SqlStorageValue, State};
+use worker::{
+    console_error, console_warn, durable_object, DurableObject, Env, Request, Response, SqlStorage, SqlStorageValue, State,
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, claimed_at INTEGER NOT NULL);
@@ -25,6 +32,14 @@ CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT, appid TEXT NOT NULL, dedupe_key TEXT NOT NULL,
   action TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL
 );";
+/// Columns added after the first release; adding one that exists fails, harmlessly.
+const COLUMNS: [&str; 3] = [
+    "ALTER TABLE outbox ADD COLUMN started_at INTEGER",
+    "ALTER TABLE outbox ADD COLUMN state TEXT NOT NULL DEFAULT 'pending'",
+    "ALTER TABLE outbox ADD COLUMN last_error TEXT",
+];
+/// Uncertain and failed rows are kept this long for the operator.
+const KEEP_SETTLED_SECS: i64 = 7 * 24 * 3600;
 
 #[derive(Deserialize)]
 struct OutboxRow {
@@ -33,6 +48,13 @@ struct OutboxRow {
     dedupe_key: String,
     action: String,
     attempts: i64,
+    started_at: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct StateCount {
+    state: String,
+    n: i64,
 }
 
 #[durable_object]
@@ -46,8 +68,12 @@ pub struct PushLedger {
 
 impl DurableObject for PushLedger {
     fn new(state: State, env: Env) -> Self {
-        if let Err(e) = state.storage().sql().exec(SCHEMA, None) {
+        let sql = state.storage().sql();
+        if let Err(e) = sql.exec(SCHEMA, None) {
             console_error!("push ledger schema: {e}");
+        }
+        for column in COLUMNS {
+            let _ = sql.exec(column, None);
         }
         PushLedger { state: Rc::new(state), env, draining: Rc::new(Cell::new(false)) }
     }
@@ -55,6 +81,7 @@ impl DurableObject for PushLedger {
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         Ok(match objects::call_name(&req).as_str() {
             Claim::NAME => serve(&mut req, |claim: Claim| async move { self.claim(claim).await }).await,
+            GetOutbox::NAME => serve(&mut req, |_: GetOutbox| async move { self.outbox_counts() }).await,
             other => error_response(&ApiError::not_found(format!("no ledger call {other}"))),
         })
     }
@@ -64,6 +91,10 @@ impl DurableObject for PushLedger {
         let sql = self.state.storage().sql();
         let cutoff = now() as i64 - CLAIM_TTL_SECS;
         if let Err(e) = sql.exec("DELETE FROM claims WHERE claimed_at < ?", vec![SqlStorageValue::Integer(cutoff)]) {
+            console_warn!("push ledger cleanup: {e}");
+        }
+        let settled_cutoff = SqlStorageValue::Integer(now() as i64 - KEEP_SETTLED_SECS);
+        if let Err(e) = sql.exec("DELETE FROM outbox WHERE state != 'pending' AND next_at < ?", vec![settled_cutoff]) {
             console_warn!("push ledger cleanup: {e}");
         }
         reschedule(&self.state).await;
@@ -102,9 +133,29 @@ impl PushLedger {
         }
         Ok(Claimed { first })
     }
+
+    fn outbox_counts(&self) -> ApiResult<OutboxCounts> {
+        let rows: Vec<StateCount> = self
+            .state
+            .storage()
+            .sql()
+            .exec("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state", None)
+            .and_then(|c| c.to_array())
+            .map_err(|e| ApiError::unavailable(format!("the push ledger's storage failed ({e})")))?;
+        let mut counts = OutboxCounts::default();
+        for row in rows {
+            let n = u64::try_from(row.n).unwrap_or(0);
+            match row.state.as_str() {
+                "pending" => counts.pending += n,
+                "uncertain" => counts.uncertain += n,
+                _ => counts.failed += n,
+            }
+        }
+        Ok(counts)
+    }
 }
 
-/// Runs every due outbox row; retries transient failures later, drops permanent ones.
+/// Runs every due outbox row, recording each attempt before it runs.
 async fn drain(state: Rc<State>, env: Env, draining: Rc<Cell<bool>>) {
     if draining.replace(true) {
         return;
@@ -113,7 +164,8 @@ async fn drain(state: Rc<State>, env: Env, draining: Rc<Cell<bool>>) {
         let sql = state.storage().sql();
         let due: Vec<OutboxRow> = match sql
             .exec(
-                "SELECT id, appid, dedupe_key, action, attempts FROM outbox WHERE next_at <= ? ORDER BY id LIMIT 20",
+                "SELECT id, appid, dedupe_key, action, attempts, started_at FROM outbox
+                 WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT 20",
                 vec![SqlStorageValue::Integer(now() as i64)],
             )
             .and_then(|c| c.to_array())
@@ -128,40 +180,70 @@ async fn drain(state: Rc<State>, env: Env, draining: Rc<Cell<bool>>) {
             break;
         }
         for row in due {
-            let outcome = match serde_json::from_str::<Action>(&row.action) {
-                Ok(action) => run_action(&env, &row.appid, &action).await,
-                Err(_) => ActionOutcome::Failed("unreadable outbox row".into()),
-            };
-            let attempts = row.attempts + 1;
-            let id = SqlStorageValue::Integer(row.id);
-            let result = match outcome {
-                ActionOutcome::Done => sql.exec("DELETE FROM outbox WHERE id = ?", vec![id]),
-                ActionOutcome::Retry(reason) if attempts < MAX_ATTEMPTS => {
-                    let delay = retry_delay_secs(attempts);
-                    console_warn!(
-                        "push {}: action failed ({reason}); retry {attempts} in {delay} s",
-                        loggable_key(&row.dedupe_key)
-                    );
-                    sql.exec(
-                        "UPDATE outbox SET attempts = ?, next_at = ? WHERE id = ?",
-                        vec![SqlStorageValue::Integer(attempts), SqlStorageValue::Integer(now() as i64 + delay), id],
-                    )
-                }
-                ActionOutcome::Retry(reason) | ActionOutcome::Failed(reason) => {
-                    console_error!(
-                        "push {}: action dropped after {attempts} attempt(s): {reason}",
-                        loggable_key(&row.dedupe_key)
-                    );
-                    sql.exec("DELETE FROM outbox WHERE id = ?", vec![id])
-                }
-            };
-            if let Err(e) = result {
+            if let Err(e) = run_row(&sql, &env, row).await {
+                // Storage is failing: stop, and let the alarm try again later.
                 console_error!("push ledger outbox write: {e}");
+                draining.set(false);
+                reschedule(&state).await;
+                return;
             }
         }
     }
     draining.set(false);
     reschedule(&state).await;
+}
+
+/// One attempt of one row. The attempt is written down first (started, counted, next try
+/// pushed out), so that whatever happens after it, the same row is not picked up again at once.
+async fn run_row(sql: &SqlStorage, env: &Env, row: OutboxRow) -> worker::Result<()> {
+    let id = SqlStorageValue::Integer(row.id);
+    let action = serde_json::from_str::<Action>(&row.action).ok();
+    let idempotent = action.as_ref().is_some_and(is_idempotent);
+    let key = loggable_key(&row.dedupe_key);
+    let next = match (&action, before_attempt(row.started_at.is_some(), idempotent)) {
+        (None, _) => Next::Fail("unreadable outbox row".into()),
+        (Some(action), Next::Run) => {
+            let attempts = row.attempts + 1;
+            let retry_at = now() as i64 + retry_delay_secs(attempts);
+            sql.exec(
+                "UPDATE outbox SET started_at = ?, attempts = ?, next_at = ? WHERE id = ?",
+                vec![
+                    SqlStorageValue::Integer(now() as i64),
+                    SqlStorageValue::Integer(attempts),
+                    SqlStorageValue::Integer(retry_at),
+                    id.clone(),
+                ],
+            )?;
+            after_attempt(run_action(env, &row.appid, action).await, attempts, idempotent)
+        }
+        (Some(_), other) => other,
+    };
+    match next {
+        // (`Run` is only ever a step before an attempt; after one it cannot come back.)
+        Next::Delete | Next::Run => sql.exec("DELETE FROM outbox WHERE id = ?", vec![id]).map(drop),
+        Next::RetryLater => {
+            console_warn!("push {key}: action failed; retry {} in {} s", row.attempts + 1, retry_delay_secs(row.attempts + 1));
+            sql.exec("UPDATE outbox SET started_at = NULL WHERE id = ?", vec![id]).map(drop)
+        }
+        Next::Uncertain(reason) => {
+            console_error!("push {key}: action may have run; not sent again ({reason})");
+            settle(sql, id, "uncertain", &reason)
+        }
+        Next::Fail(reason) => {
+            console_error!("push {key}: action dropped: {reason}");
+            settle(sql, id, "failed", &reason)
+        }
+    }
+}
+
+/// Keeps a row that will not run again, for the operator, until the daily cleanup.
+fn settle(sql: &SqlStorage, id: SqlStorageValue, state: &str, reason: &str) -> worker::Result<()> {
+    let reason: String = reason.chars().take(300).collect();
+    sql.exec(
+        "UPDATE outbox SET state = ?, started_at = NULL, last_error = ?, next_at = ? WHERE id = ?",
+        vec![state.into(), reason.into(), SqlStorageValue::Integer(now() as i64), id],
+    )
+    .map(drop)
 }
 
 /// Sets the alarm for the next due retry, or for the daily cleanup of old claims.

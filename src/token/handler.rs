@@ -5,7 +5,7 @@ use crate::shared::error::ApiResult;
 use crate::shared::fields::bounded_str;
 use crate::shared::http::{json, json_body, query, require_internal_key, Ctx};
 use crate::shared::objects;
-use crate::token::calls::GetStatus;
+use crate::token::calls::{GetStatus, TokenStatus};
 use crate::token::read::{self, DO_BINDING};
 use serde_json::json;
 use worker::{Request, Response};
@@ -39,10 +39,10 @@ pub async fn refresh(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
 }
 
 /// `GET /internal/token/status?appid=`: fetched_at, expires_at, refresh counts, the last
-/// error — never the token.
-pub async fn status(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
+/// error — never the token. (The router adds the push outbox's counts.)
+pub async fn status(ctx: &Ctx, req: &Request) -> ApiResult<(String, TokenStatus)> {
     require_internal_key(ctx, req)?;
     let app = ctx.config.app(query(req, "appid").as_deref())?;
     let status = objects::call(&ctx.env, DO_BINDING, &app.appid, &GetStatus { appid: app.appid.clone() }).await?;
-    json(200, &status)
+    Ok((app.appid, status))
 }
