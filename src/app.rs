@@ -1,6 +1,7 @@
 //! The Worker's entry points: the fetch router and the cron trigger.
 
 use crate::routes::{self, Found, Route};
+use crate::shared::config::CallKind;
 use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::http::{error_response, json, Ctx};
 use crate::shared::objects;
@@ -100,6 +101,14 @@ async fn status(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
     let outbox = crate::push::handler::outbox_counts(ctx, &appid).await?;
     let mut value = serde_json::to_value(&token).map_err(|_| ApiError::internal("could not encode the status"))?;
     value["outbox"] = serde_json::to_value(outbox).map_err(|_| ApiError::internal("could not encode the status"))?;
+    // Which way the app's calls leave: straight to WeChat, or through its fixed-IP relay.
+    let app = ctx.config.app(Some(&appid))?;
+    let via = |kind| match app.upstream(&ctx.config.api_base, kind) {
+        Ok((base, Some(_))) => json!({ "via": "relay", "url": base }),
+        Ok((base, None)) => json!({ "via": "direct", "url": base }),
+        Err(e) => json!({ "via": "misconfigured", "error": e.message }),
+    };
+    value["calls"] = json!({ "secret": via(CallKind::Secret), "api": via(CallKind::Api) });
     json(200, &value)
 }
 

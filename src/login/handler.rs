@@ -7,7 +7,7 @@ use crate::login::replay::{self, Exchange, LoginAnswer};
 use crate::login::session::{SessionRecord, SessionToken, WxCode, NONCE_LEN};
 use crate::login::sessions::{self, Check, DecryptFailed, Register, Revoke, RevokeAll, SessionState};
 use crate::login::signature::{raw_data_signature, session_signature};
-use crate::shared::config::AppConfig;
+use crate::shared::config::{AppConfig, CallKind};
 use crate::shared::crypto::hex_eq;
 use crate::shared::errcode::Api;
 use crate::shared::error::{ApiError, ApiResult};
@@ -111,7 +111,7 @@ pub async fn exchange_code(ctx: &Ctx, app: &AppConfig, code: &str) -> ApiResult<
     let store = kv(ctx)?;
     let params =
         [("appid", app.appid.as_str()), ("secret", app.secret()?), ("js_code", code), ("grant_type", "authorization_code")];
-    let url = wechat::url(&ctx.config.api_base, "/sns/jscode2session", &params)?;
+    let url = wechat::app_url(&ctx.config.api_base, app, CallKind::Secret, "/sns/jscode2session", &params)?;
     let answer = wechat::call_without_token(Api::Login, Method::Get, &url).await?;
     let text = |name: &str| answer.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
     let (Some(openid), Some(session_key)) = (text("openid"), text("session_key")) else {

@@ -108,6 +108,41 @@ pub struct AppConfig {
     aes_key: Option<Secret>,
     /// `WECHAT_PUSH_MODE` as set (parsed by [`AppConfig::push_mode`]).
     push_mode: Option<String>,
+    /// The relay's URL, key and call set as set (parsed by [`AppConfig::relay`]).
+    relay_url: Option<String>,
+    relay_key: Option<Secret>,
+    relay_calls: Option<String>,
+}
+
+/// Which WeChat calls go through an app's relay (IP白名单, wechat-oa.md §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayCalls {
+    /// The calls that carry the AppSecret: `cgi-bin/token`, `cgi-bin/stable_token`,
+    /// `clear_quota`, `sns/jscode2session` (what a mini program's whitelist checks).
+    Secret,
+    /// Every API call (what an official account's whitelist checks, by the current docs).
+    All,
+}
+
+/// A relay with a fixed IP (`deploy/relay/`): where, with which key, for which calls.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Relay {
+    pub url: String,
+    pub key: Secret,
+    pub calls: RelayCalls,
+}
+
+impl fmt::Debug for Relay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Relay({}, {:?})", self.url, self.calls)
+    }
+}
+
+/// What a WeChat call is, for routing: one carrying the AppSecret, or one with an access_token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    Secret,
+    Api,
 }
 
 impl AppConfig {
@@ -152,9 +187,47 @@ impl AppConfig {
         Ok(mode)
     }
 
+    /// The app's relay: `WECHAT_RELAY_URL` for the default app or the `relay` field of its
+    /// `WECHAT_APPS` entry, `WECHAT_RELAY_KEY` (or `WECHAT_RELAY_KEY_<APPID>`), and
+    /// `WECHAT_RELAY_CALLS` / `relay_calls` (`secret`, the default, or `all`).
+    pub fn relay(&self) -> ApiResult<Option<Relay>> {
+        let Some(url) = self.relay_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+            return Ok(None);
+        };
+        let url_var = if self.suffix.is_empty() { "WECHAT_RELAY_URL".to_owned() } else { "WECHAT_APPS (relay)".to_owned() };
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(ApiError::config(&url_var, "must be an http(s) URL"));
+        }
+        let key = match &self.relay_key {
+            Some(k) if !k.expose().is_empty() => k.clone(),
+            _ => return Err(ApiError::config(&self.var("WECHAT_RELAY_KEY"), "is not set (the relay refuses calls without it)")),
+        };
+        let calls = match self.relay_calls.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("") | Some("secret") => RelayCalls::Secret,
+            Some("all") => RelayCalls::All,
+            Some(_) => return Err(ApiError::config(&self.var("WECHAT_RELAY_CALLS"), "must be secret or all")),
+        };
+        Ok(Some(Relay { url: url.trim_end_matches('/').to_owned(), key, calls }))
+    }
+
+    /// Where a call of `kind` goes: the app's relay when it takes that kind, else `api_base`.
+    pub fn upstream(&self, api_base: &str, kind: CallKind) -> ApiResult<(String, Option<Relay>)> {
+        Ok(match self.relay()? {
+            Some(relay) if kind == CallKind::Secret || relay.calls == RelayCalls::All => (relay.url.clone(), Some(relay)),
+            _ => (api_base.to_owned(), None),
+        })
+    }
+
     pub fn aes_key_var(&self) -> String {
         self.var("WECHAT_ENCODING_AES_KEY")
     }
+}
+
+/// The relay fields of a `WECHAT_APPS` entry.
+#[derive(Default)]
+struct RelayEntry {
+    url: Option<String>,
+    calls: Option<String>,
 }
 
 /// An entry of `WECHAT_APPS`: either `"wx..."` or `{"appid": "wx...", "app_type": "..."}`.
@@ -166,6 +239,12 @@ enum AppEntry {
         appid: String,
         #[serde(default)]
         app_type: Option<String>,
+        /// The relay with a fixed IP this app's calls go through (`deploy/relay/`).
+        #[serde(default)]
+        relay: Option<String>,
+        /// `secret` or `all`: which calls take the relay.
+        #[serde(default)]
+        relay_calls: Option<String>,
     },
 }
 
@@ -227,13 +306,21 @@ impl Config {
     /// Builds the configuration from `lookup(name)` (a var or a secret of the Worker).
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Config {
         let secret = |name: &str| lookup(name).map(Secret);
-        let app = |appid: String, app_type: ApiResult<AppType>, suffix: String| -> ApiResult<AppConfig> {
+        let app = |appid: String, app_type: ApiResult<AppType>, suffix: String, relay: RelayEntry| -> ApiResult<AppConfig> {
+            let (relay_url, relay_calls) = if suffix.is_empty() {
+                (lookup("WECHAT_RELAY_URL"), lookup("WECHAT_RELAY_CALLS"))
+            } else {
+                (relay.url, relay.calls.or_else(|| lookup(&format!("WECHAT_RELAY_CALLS{suffix}"))))
+            };
             Ok(AppConfig {
                 app_type: app_type?,
                 secret: secret(&format!("WECHAT_APP_SECRET{suffix}")),
                 push_token: secret(&format!("WECHAT_PUSH_TOKEN{suffix}")),
                 aes_key: secret(&format!("WECHAT_ENCODING_AES_KEY{suffix}")),
                 push_mode: lookup(&format!("WECHAT_PUSH_MODE{suffix}")),
+                relay_key: secret(&format!("WECHAT_RELAY_KEY{suffix}")).or_else(|| secret("WECHAT_RELAY_KEY")),
+                relay_url,
+                relay_calls,
                 appid,
                 suffix,
             })
@@ -242,7 +329,12 @@ impl Config {
             None => Err(ApiError::config("WECHAT_APPID", "is not set")),
             Some(id) if id.is_empty() => Err(ApiError::config("WECHAT_APPID", "is not set")),
             Some(id) if !valid_appid(&id) => Err(ApiError::config("WECHAT_APPID", "is not a valid app id")),
-            Some(id) => app(id, parse_app_type(lookup("WECHAT_APP_TYPE").as_deref(), "WECHAT_APP_TYPE"), String::new()),
+            Some(id) => app(
+                id,
+                parse_app_type(lookup("WECHAT_APP_TYPE").as_deref(), "WECHAT_APP_TYPE"),
+                String::new(),
+                RelayEntry::default(),
+            ),
         };
         let further_apps = match lookup("WECHAT_APPS").filter(|v| !v.trim().is_empty()) {
             None => Ok(Vec::new()),
@@ -253,15 +345,17 @@ impl Config {
                 Ok(entries) => entries
                     .into_iter()
                     .map(|entry| {
-                        let (id, ty) = match entry {
-                            AppEntry::Id(id) => (id, None),
-                            AppEntry::Full { appid, app_type } => (appid, app_type),
+                        let (id, ty, relay) = match entry {
+                            AppEntry::Id(id) => (id, None, RelayEntry::default()),
+                            AppEntry::Full { appid, app_type, relay, relay_calls } => {
+                                (appid, app_type, RelayEntry { url: relay, calls: relay_calls })
+                            }
                         };
                         if !valid_appid(&id) {
                             return Err(ApiError::config("WECHAT_APPS", "holds an invalid app id"));
                         }
                         let suffix = format!("_{id}");
-                        app(id, parse_app_type(ty.as_deref(), "WECHAT_APPS"), suffix)
+                        app(id, parse_app_type(ty.as_deref(), "WECHAT_APPS"), suffix, relay)
                     })
                     .collect(),
             },
@@ -423,6 +517,7 @@ impl Config {
         note(self.further_apps.clone().map(drop));
         for app in self.default_app.iter().chain(self.further_apps.iter().flatten()) {
             note(app.push_mode().map(drop));
+            note(app.relay().map(drop));
         }
         out
     }

@@ -96,7 +96,7 @@ pub fn map(api: Api, code: i64, errmsg: &str) -> ApiError {
         (_, 40164 | 89501 | 89503 | 89506 | 89507) => e(
             502,
             "wechat_ip_not_allowed",
-            "WeChat refused this caller's IP: Workers have no fixed egress IP, so clear the AppSecret IP whitelist or proxy token calls",
+            "WeChat refused this caller's IP (IP whitelist): Workers have no fixed egress IP, so route the calls through a relay (WECHAT_RELAY_URL, deploy/relay/) or clear the whitelist",
         ),
         (_, 40001 | 42001 | 40014 | 41001) => e(502, "access_token_rejected", "WeChat rejected the access_token"),
         _ => e(502, "wechat_error", "WeChat answered with an error"),

@@ -3,6 +3,7 @@
 //! need `application/x-www-form-urlencoded` pairs (`form_urlencoded`, which the Workers crate
 //! links anyway) on an `http(s)://host[:port]` base.
 
+use crate::shared::config::{Relay, Secret};
 use crate::shared::error::{ApiError, ApiResult};
 
 /// An absolute URL of a WeChat call. [`WeChatUrl::path`] is what may be logged: the query
@@ -11,6 +12,8 @@ use crate::shared::error::{ApiError, ApiResult};
 pub struct WeChatUrl {
     full: String,
     path: std::ops::Range<usize>,
+    /// Set when the call goes through the app's relay: its base (for messages) and key.
+    relay: Option<(String, Secret)>,
 }
 
 impl WeChatUrl {
@@ -39,7 +42,18 @@ impl WeChatUrl {
             full.push('?');
             encode_pairs(&mut full, params);
         }
-        Ok(WeChatUrl { full, path: path_start..path_end })
+        Ok(WeChatUrl { full, path: path_start..path_end, relay: None })
+    }
+
+    /// The same call through `relay` (already the URL's base): the key goes in a header.
+    pub fn via_relay(mut self, relay: &Relay) -> WeChatUrl {
+        self.relay = Some((relay.url.clone(), relay.key.clone()));
+        self
+    }
+
+    /// The relay's base URL and key, when the call goes through one.
+    pub fn relay(&self) -> Option<(&str, &str)> {
+        self.relay.as_ref().map(|(url, key)| (url.as_str(), key.expose()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -2,6 +2,7 @@
 //! ([`Reply`]) or fail with ([`Failure`]), and the retried call that needs no access_token.
 //! Calls that carry an access_token go through `token::call`, which adds the stale-token retry.
 
+use crate::shared::config::{AppConfig, CallKind};
 use crate::shared::errcode::{self, Api};
 use crate::shared::error::{ApiError, ApiResult, Retry};
 use crate::shared::http::scrub;
@@ -31,6 +32,14 @@ pub enum Failure {
     Network(String),
     Status(u16),
     Malformed,
+    /// The app's relay failed the call: unreachable (`status` None) or an HTTP error of its own
+    /// (401/403 a wrong key, 404 a path it does not pass, 429 its rate limit, 5xx WeChat
+    /// unreachable from it). WeChat itself answers errcodes with HTTP 200.
+    Relay {
+        base: String,
+        status: Option<u16>,
+        detail: String,
+    },
 }
 
 impl Failure {
@@ -40,6 +49,23 @@ impl Failure {
             Failure::Network(e) => format!("WeChat could not be reached ({})", scrub(e)),
             Failure::Status(s) => format!("WeChat answered HTTP {s}"),
             Failure::Malformed => "WeChat answered with a body that is not JSON".to_owned(),
+            Failure::Relay { base, status: None, detail } => format!("the relay {base} could not be reached ({})", scrub(detail)),
+            Failure::Relay { base, status: Some(s @ (401 | 403)), .. } => {
+                format!("the relay {base} refused the call (HTTP {s}): check WECHAT_RELAY_KEY on both sides")
+            }
+            Failure::Relay { base, status: Some(404), .. } => {
+                format!("the relay {base} does not pass this path (HTTP 404): update its allowed paths")
+            }
+            Failure::Relay { base, status: Some(s), .. } => format!("the relay {base} answered HTTP {s}"),
+        }
+    }
+
+    /// Whether another attempt now may succeed (the token object's retry policy).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Failure::Status(s) => *s >= 500,
+            Failure::Relay { status: Some(s), .. } => *s >= 500 || *s == 429,
+            Failure::Timeout | Failure::Network(_) | Failure::Malformed | Failure::Relay { status: None, .. } => true,
         }
     }
 
@@ -51,6 +77,11 @@ impl Failure {
             Failure::Network(_) => ApiError::unavailable(self.describe()).with_retry(Retry::Safe),
             // The request went out and no answer came: WeChat may have acted on it.
             Failure::Timeout => ApiError::unavailable(self.describe()).with_retry(Retry::Uncertain),
+            // The relay never passed it on: nothing happened at WeChat.
+            Failure::Relay { .. } if self.is_transient() => {
+                ApiError::unavailable(self.describe()).with_code("relay_unavailable").with_retry(Retry::Safe)
+            }
+            Failure::Relay { .. } => ApiError::upstream(self.describe()).with_code("relay_refused"),
         }
     }
 }
@@ -59,6 +90,18 @@ impl Failure {
 pub fn url(api_base: &str, path: &str, params: &[(&str, &str)]) -> ApiResult<WeChatUrl> {
     WeChatUrl::build(api_base, "WECHAT_API_BASE", path, params)
 }
+
+/// `path` for `app`'s call of `kind`: through the app's relay when it takes that kind of
+/// call (`WECHAT_RELAY_URL`, `relay` in `WECHAT_APPS`), else on `api_base`.
+pub fn app_url(api_base: &str, app: &AppConfig, kind: CallKind, path: &str, params: &[(&str, &str)]) -> ApiResult<WeChatUrl> {
+    match app.upstream(api_base, kind)? {
+        (base, Some(relay)) => Ok(WeChatUrl::build(&base, "WECHAT_RELAY_URL", path, params)?.via_relay(&relay)),
+        (base, None) => url(&base, path, params),
+    }
+}
+
+/// The header a relay checks for its shared secret (`deploy/relay/`).
+pub const RELAY_KEY_HEADER: &str = "X-Relay-Key";
 
 /// What a call sends: JSON, or raw bytes with their Content-Type (a multipart upload).
 #[derive(Clone, Copy)]
@@ -75,10 +118,26 @@ pub async fn send(method: Method, url: &WeChatUrl, body: Option<&Value>) -> Resu
 /// One HTTP exchange with WeChat, bounded by [`TIMEOUT_MS`]. JSON is recognised by the body
 /// (WeChat's Content-Type is unreliable), images by their magic bytes.
 pub async fn send_payload(method: Method, url: &WeChatUrl, payload: Option<Payload<'_>>) -> Result<Reply, Failure> {
+    let result = exchange(method, url, payload).await;
+    let Some((base, _)) = url.relay() else { return result };
+    // Through a relay: an HTTP error or an unreachable host is the relay's, and says so.
+    match result {
+        Err(Failure::Network(detail)) => Err(Failure::Relay { base: base.to_owned(), status: None, detail }),
+        Err(Failure::Status(status)) => {
+            Err(Failure::Relay { base: base.to_owned(), status: Some(status), detail: String::new() })
+        }
+        other => other,
+    }
+}
+
+async fn exchange(method: Method, url: &WeChatUrl, payload: Option<Payload<'_>>) -> Result<Reply, Failure> {
     let mut init = RequestInit::new();
     init.with_method(method);
+    let headers = Headers::new();
+    if let Some((_, key)) = url.relay() {
+        let _ = headers.set(RELAY_KEY_HEADER, key);
+    }
     if let Some(payload) = payload {
-        let headers = Headers::new();
         let body = match payload {
             Payload::Json(v) => {
                 let _ = headers.set("Content-Type", "application/json");
@@ -90,9 +149,9 @@ pub async fn send_payload(method: Method, url: &WeChatUrl, payload: Option<Paylo
                 js_sys::Uint8Array::from(bytes).into()
             }
         };
-        init.with_headers(headers);
         init.with_body(Some(body));
     }
+    init.with_headers(headers);
     let request = Request::new_with_init(url.as_str(), &init).map_err(|e| Failure::Network(e.to_string()))?;
     let exchange = async {
         let mut resp = Fetch::Request(request).send().await.map_err(|e| Failure::Network(e.to_string()))?;
@@ -131,8 +190,8 @@ pub async fn call_without_token(api: Api, method: Method, url: &WeChatUrl) -> Ap
             Ok(Reply::Json(v)) if errcode::errcode_of(&v) == -1 => last = errcode::map(api, -1, &errcode::errmsg_of(&v)),
             Ok(Reply::Json(v)) => return errcode::check(api, v),
             Ok(Reply::Binary { .. }) => return Err(ApiError::upstream("WeChat answered with an image where JSON was expected")),
-            Err(Failure::Status(s)) if s < 500 => return Err(Failure::Status(s).into_error()),
             Err(Failure::Malformed) => return Err(Failure::Malformed.into_error()),
+            Err(f) if !f.is_transient() => return Err(f.into_error()),
             Err(f) => {
                 console_warn!("wechat call {} failed: {}", url.path(), f.describe());
                 last = f.into_error();

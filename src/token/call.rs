@@ -2,10 +2,11 @@
 //! 40014 it asks the token object to refresh *if the failing token is still current*, then
 //! retries the call once, never more.
 
+use crate::shared::config::CallKind;
 use crate::shared::errcode::{self, Api};
 use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::http::Ctx;
-use crate::shared::wechat::{send_payload, url, Failure, Payload, Reply};
+use crate::shared::wechat::{app_url, send_payload, Failure, Payload, Reply};
 use crate::token::read;
 use serde_json::Value;
 use worker::{console_warn, Method};
@@ -35,11 +36,12 @@ pub async fn call_payload(
     params: &[(&str, &str)],
     payload: Option<Payload<'_>>,
 ) -> ApiResult<Reply> {
+    let app = ctx.config.app(Some(appid))?;
     let mut token = read::get(ctx, appid).await?;
     for attempt in 0..2 {
         let mut all: Vec<(&str, &str)> = params.to_vec();
         all.push(("access_token", token.access_token.as_str()));
-        let target = url(&ctx.config.api_base, path, &all)?;
+        let target = app_url(&ctx.config.api_base, &app, CallKind::Api, path, &all)?;
         let reply = send_payload(method.clone(), &target, payload).await.map_err(Failure::into_error)?;
         let Reply::Json(json) = reply else { return Ok(reply) };
         let code = errcode::errcode_of(&json);

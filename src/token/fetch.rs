@@ -2,10 +2,10 @@
 //! `cgi-bin/token`), classified for the token object's retry policy. Only the token object
 //! calls this: it is the single writer of the app's access token.
 
-use crate::shared::config::{AppConfig, TokenApi};
+use crate::shared::config::{AppConfig, CallKind, TokenApi};
 use crate::shared::errcode::{self, Api};
 use crate::shared::error::ApiError;
-use crate::shared::wechat::{send, url, Failure, Reply};
+use crate::shared::wechat::{app_url, send, Failure, Reply};
 use crate::token::policy::is_transient;
 use serde_json::{json, Value};
 use worker::Method;
@@ -30,14 +30,14 @@ pub async fn fetch_token(api_base: &str, app: &AppConfig, api: TokenApi) -> Atte
     let reply = match api {
         TokenApi::Stable => {
             let body = json!({ "grant_type": "client_credential", "appid": app.appid, "secret": secret, "force_refresh": false });
-            match url(api_base, "/cgi-bin/stable_token", &[]) {
+            match app_url(api_base, app, CallKind::Secret, "/cgi-bin/stable_token", &[]) {
                 Ok(u) => send(Method::Post, &u, Some(&body)).await,
                 Err(error) => return Attempt::Failed { error, transient: false },
             }
         }
         TokenApi::Classic => {
             let params = [("grant_type", "client_credential"), ("appid", app.appid.as_str()), ("secret", secret)];
-            match url(api_base, "/cgi-bin/token", &params) {
+            match app_url(api_base, app, CallKind::Secret, "/cgi-bin/token", &params) {
                 Ok(u) => send(Method::Get, &u, None).await,
                 Err(error) => return Attempt::Failed { error, transient: false },
             }
@@ -47,7 +47,7 @@ pub async fn fetch_token(api_base: &str, app: &AppConfig, api: TokenApi) -> Atte
         Ok(Reply::Json(body)) => classify(body),
         Ok(Reply::Binary { .. }) => Attempt::Failed { error: Failure::Malformed.into_error(), transient: true },
         Err(f) => {
-            let transient = !matches!(f, Failure::Status(s) if s < 500);
+            let transient = f.is_transient();
             Attempt::Failed { error: f.into_error(), transient }
         }
     }

@@ -123,3 +123,40 @@ fn the_push_mode_is_safe_by_default_when_a_key_is_set() {
     let c = config(&[id, key, ("WECHAT_PUSH_MODE", "aes")]);
     assert!(c.problems().iter().any(|p| p.starts_with("WECHAT_PUSH_MODE")));
 }
+
+#[test]
+fn a_relay_takes_the_secret_calls_or_every_call() {
+    let id = ("WECHAT_APPID", "wx0000000000000001");
+    let base = "https://api.weixin.qq.com";
+    let app = |vars: &[(&str, &str)]| config(vars).app(None).unwrap();
+    let direct = app(&[id]);
+    assert_eq!(direct.relay().unwrap(), None);
+    assert_eq!(direct.upstream(base, CallKind::Secret).unwrap().0, base);
+
+    let relayed = app(&[id, ("WECHAT_RELAY_URL", "https://relay.example.com/"), ("WECHAT_RELAY_KEY", "k")]);
+    let (to, relay) = relayed.upstream(base, CallKind::Secret).unwrap();
+    assert_eq!((to.as_str(), relay.map(|r| r.calls)), ("https://relay.example.com", Some(RelayCalls::Secret)));
+    assert_eq!(relayed.upstream(base, CallKind::Api).unwrap().0, base, "api calls go direct by default");
+    let all =
+        app(&[id, ("WECHAT_RELAY_URL", "https://relay.example.com"), ("WECHAT_RELAY_KEY", "k"), ("WECHAT_RELAY_CALLS", "all")]);
+    assert_eq!(all.upstream(base, CallKind::Api).unwrap().0, "https://relay.example.com");
+    assert!(!format!("{:?}", all.relay().unwrap()).contains("\"k\""), "the key is not printed");
+
+    let e = app(&[id, ("WECHAT_RELAY_URL", "https://relay.example.com")]).relay().unwrap_err();
+    assert!(e.message.starts_with("WECHAT_RELAY_KEY is not set"), "{}", e.message);
+    let e = app(&[id, ("WECHAT_RELAY_URL", "relay.example.com"), ("WECHAT_RELAY_KEY", "k")]).relay().unwrap_err();
+    assert!(e.message.starts_with("WECHAT_RELAY_URL must be"), "{}", e.message);
+}
+
+#[test]
+fn a_further_app_names_its_relay_in_its_entry() {
+    let c = config(&[
+        ("WECHAT_APPID", "wx0000000000000001"),
+        ("WECHAT_APPS", r#"[{"appid": "wx0000000000000002", "relay": "https://r.example.com", "relay_calls": "all"}]"#),
+        ("WECHAT_RELAY_KEY_wx0000000000000002", "k2"),
+    ]);
+    let b = c.app(Some("wx0000000000000002")).unwrap();
+    let relay = b.relay().unwrap().unwrap();
+    assert_eq!((relay.url.as_str(), relay.key.expose(), relay.calls), ("https://r.example.com", "k2", RelayCalls::All));
+    assert_eq!(c.app(None).unwrap().relay().unwrap(), None, "the default app goes direct");
+}
