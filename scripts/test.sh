@@ -16,6 +16,8 @@ cargo clippy -q --workspace --all-targets -- -D warnings
 cargo clippy -q -p wechat-edge --lib --target wasm32-unknown-unknown -- -D warnings
 bash scripts/build.sh
 cargo build -q -p wechat-sim --bin wechat-sim
+# nginx for the relay tests (deploy/relay/), from Debian's packages when missing.
+bash scripts/relay.sh install
 # The mini-program client (client/): its pinned compiler, dist/ (which tests/e2e_client.rs
 # loads) and its unit tests on node's test runner.
 npm --prefix client ci --no-audit --no-fund

@@ -84,12 +84,21 @@ pub struct Options {
     pub sim_args: Vec<String>,
     /// Reuse a persistence directory (for restart tests).
     pub state_dir: Option<PathBuf>,
+    /// Put the default app behind WeChat's IP whitelist and start the nginx relay
+    /// (`deploy/relay/`) in front of the simulator's relay port: `secret` or `all` calls.
+    pub relay: Option<&'static str>,
 }
 
 impl Options {
     pub fn var(mut self, name: &str, value: &str) -> Self {
         self.vars.retain(|(n, _)| n != name);
         self.vars.push((name.into(), value.into()));
+        self
+    }
+
+    /// The default app behind the IP whitelist, reached through the relay for `calls`.
+    pub fn relay(mut self, calls: &'static str) -> Self {
+        self.relay = Some(calls);
         self
     }
 
@@ -105,9 +114,12 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub dir: PathBuf,
     pub state_dir: PathBuf,
+    /// The relay's URL, when the app was started with one.
+    pub relay: Option<String>,
     vars: Vec<(String, String)>,
-    // Dropped in order: wrangler first, then the simulator.
+    // Dropped in order: wrangler first, then the relay, then the simulator.
     wrangler: Option<Group>,
+    relay_process: Option<Group>,
     sim_process: Option<Group>,
 }
 
@@ -115,6 +127,7 @@ impl Drop for TestApp {
     /// Stops both process groups; keeps the directory (logs, state) only when the test failed.
     fn drop(&mut self) {
         self.wrangler.take();
+        self.relay_process.take();
         self.sim_process.take();
         if std::thread::panicking() {
             eprintln!("e2e logs and state kept in {}", self.dir.display());
@@ -140,10 +153,21 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     let mut sim_cmd = Command::new(&sim_bin);
     sim_cmd.args(["--port", "0", "--app", &format!("{APPID}:{SECRET}"), "--app", &format!("{APPID_B}:{SECRET_B}")]);
     sim_cmd.args(&opts.sim_args);
+    if let Some(calls) = opts.relay {
+        sim_cmd.args(["--relay-port", "0", "--ip-whitelist", &format!("{APPID}:{calls}")]);
+    }
     let sim_log = dir.join("simulator.log");
     let sim_group = spawn_group(&mut sim_cmd, &sim_log);
     let mut sim_group = sim_group;
     let sim = wait_for_line(&sim_log, "listening on ", &mut sim_group.0).trim().to_owned();
+    let (relay, relay_process) = match opts.relay {
+        None => (None, None),
+        Some(_) => {
+            let upstream = wait_for_line(&sim_log, "relay port on ", &mut sim_group.0).trim().to_owned();
+            let (url, group) = start_relay(&dir, &upstream);
+            (Some(url), Some(group))
+        }
+    };
 
     let state_dir = opts.state_dir.clone().unwrap_or_else(|| dir.join("state"));
     let mut vars: Vec<(String, String)> = vec![
@@ -157,12 +181,19 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         ("WECHAT_PUSH_TOKEN".into(), PUSH_TOKEN.into()),
         ("WECHAT_ENCODING_AES_KEY".into(), AES_KEY.into()),
     ];
+    if let (Some(url), Some(calls)) = (&relay, opts.relay) {
+        vars.push(("WECHAT_RELAY_URL".into(), url.clone()));
+        vars.push(("WECHAT_RELAY_KEY".into(), RELAY_KEY.into()));
+        vars.push(("WECHAT_RELAY_CALLS".into(), calls.into()));
+    }
     for (name, value) in opts.vars {
         vars.retain(|(n, _)| *n != name);
         vars.push((name, value));
     }
     let mut app = TestApp {
         base: String::new(),
+        relay,
+        relay_process,
         sim,
         client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("a client"),
         dir,
@@ -176,6 +207,35 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
 }
 
 /// Polls a log file until a line containing `marker` appears; returns what follows it.
+/// The relay's shared secret in the tests (`WECHAT_RELAY_KEY`).
+pub const RELAY_KEY: &str = "e2e-relay-key-0123456789abcdef0123456789";
+
+/// Starts the nginx relay (`bash scripts/relay.sh run`, which installs nginx when missing) on a
+/// free loopback port in front of `upstream`, in its own process group.
+fn start_relay(dir: &Path, upstream: &str) -> (String, Group) {
+    let relay_dir = dir.join("relay");
+    std::fs::create_dir_all(&relay_dir).expect("create the relay directory");
+    let port = free_port();
+    let mut cmd = Command::new("bash");
+    cmd.arg(root().join("scripts/relay.sh"))
+        .args(["run", "--dir"])
+        .arg(&relay_dir)
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--upstream", upstream])
+        .env("RELAY_KEY", RELAY_KEY);
+    let log = dir.join("relay.log");
+    let mut group = spawn_group(&mut cmd, &log);
+    let line = wait_for_line(&log, "wechat-relay listening on ", &mut group.0);
+    let url = line.split_whitespace().next().unwrap_or_default().to_owned();
+    (url, group)
+}
+
+impl TestApp {
+    /// Stops the relay (its process group), as if its host went down.
+    pub fn stop_relay(&mut self) {
+        self.relay_process.take();
+    }
+}
+
 fn wait_for_line(log: &Path, marker: &str, child: &mut Child) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {

@@ -6,14 +6,16 @@ use crate::clock::day_of;
 use crate::faults::{garble, FaultRule};
 use crate::log::{redacted_body, redacted_query, LoggedCall};
 use crate::state::Sim;
+use crate::whitelist::{self, Via};
 use crate::wx::{Call, Reply, WxErr, JSON_CONTENT_TYPE};
 use crate::{custom_message, ids, links, login, media, phone, qrcode, server_ip, tokens};
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,15 +72,27 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// Axum fallback: every path outside `/_sim/`.
 pub async fn handle(State(sim): State<Arc<Sim>>, request: Request) -> Response {
+    let origin = Origin {
+        via: request.extensions().get::<Via>().copied().unwrap_or_default(),
+        peer: request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0),
+    };
     let call = read_call(request).await;
     let at = sim.clock.now();
     let fault = sim.lock().faults.take(&call.path);
     if let Some(ms) = fault.as_ref().and_then(|f| f.delay_ms) {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
-    let reply = answer(&sim, &call, fault.as_ref());
-    record(&sim, &call, at, fault.as_ref(), &reply);
+    let reply = answer(&sim, &call, origin, fault.as_ref());
+    record(&sim, &call, origin, at, fault.as_ref(), &reply);
     into_response(reply)
+}
+
+/// Where a call came from: which port (the relay's stands for a whitelisted address), and the
+/// caller's address.
+#[derive(Clone, Copy)]
+struct Origin {
+    via: Via,
+    peer: Option<SocketAddr>,
 }
 
 async fn read_call(request: Request) -> Call {
@@ -89,13 +103,13 @@ async fn read_call(request: Request) -> Call {
     Call { method: parts.method, path: parts.uri.path().to_string(), query, body }
 }
 
-fn answer(sim: &Sim, call: &Call, fault: Option<&FaultRule>) -> Reply {
+fn answer(sim: &Sim, call: &Call, origin: Origin, fault: Option<&FaultRule>) -> Reply {
     let mut reply = match fault {
         Some(rule) if rule.replaces_answer() => match rule.errcode {
             Some(code) => error_reply(sim, code),
             None => error_page(rule.status.unwrap_or(500)),
         },
-        _ => run(sim, call),
+        _ => run(sim, call, origin),
     };
     if let Some(rule) = fault {
         if rule.malformed {
@@ -111,10 +125,15 @@ fn answer(sim: &Sim, call: &Call, fault: Option<&FaultRule>) -> Reply {
     reply
 }
 
-fn run(sim: &Sim, call: &Call) -> Reply {
+fn run(sim: &Sim, call: &Call, origin: Origin) -> Reply {
     let Some((_, verb, handler)) = ROUTES.iter().find(|(path, _, _)| *path == call.path) else {
         return Reply::page(404, "text/plain; charset=utf-8", "wechat-sim: no such WeChat API\n");
     };
+    let refused_by = whitelist::refusing_app(&sim.lock(), call, origin.via);
+    if let Some(appid) = refused_by {
+        let rid = ids::rid(&mut sim.lock().rng);
+        return whitelist::refusal(origin.peer, &rid, &appid);
+    }
     let result = match (verb, &call.method) {
         (Verb::Get, m) if m != Method::GET => Err(WxErr(43001)),
         (Verb::Post, m) if m != Method::POST => Err(WxErr(43002)),
@@ -138,7 +157,7 @@ fn error_page(status: u16) -> Reply {
     Reply::page(status, "text/html", html)
 }
 
-fn record(sim: &Sim, call: &Call, at: i64, fault: Option<&FaultRule>, reply: &Reply) {
+fn record(sim: &Sim, call: &Call, origin: Origin, at: i64, fault: Option<&FaultRule>, reply: &Reply) {
     let mut state = sim.lock();
     let appid = call
         .param("appid")
@@ -160,10 +179,11 @@ fn record(sim: &Sim, call: &Call, at: i64, fault: Option<&FaultRule>, reply: &Re
         errcode: reply.errcode,
         status: reply.status,
         fault: fault.is_some(),
+        via: origin.via.name(),
     });
     drop(state);
     if sim.config.print_log {
-        println!("{}", console_line(seq, call, appid.as_deref(), fault, reply));
+        println!("{}", console_line(seq, call, origin.via, appid.as_deref(), fault, reply));
         let _ = std::io::stdout().flush();
     }
 }
@@ -175,7 +195,7 @@ fn body_appid(call: &Call) -> Option<String> {
 
 /// `#3 POST /cgi-bin/stable_token appid=wx0000000000000001 -> ok (token 92_Ab3x…)` — no secret,
 /// token or session_key ever appears in full.
-fn console_line(seq: u64, call: &Call, appid: Option<&str>, fault: Option<&FaultRule>, reply: &Reply) -> String {
+fn console_line(seq: u64, call: &Call, via: Via, appid: Option<&str>, fault: Option<&FaultRule>, reply: &Reply) -> String {
     let outcome = match reply.errcode {
         Some(0) if reply.status == 200 => "ok".to_string(),
         Some(code) if reply.status == 200 => format!("errcode {code}"),
@@ -198,6 +218,9 @@ fn console_line(seq: u64, call: &Call, appid: Option<&str>, fault: Option<&Fault
             effects.push(format!("content-type {ct}"));
         }
         line.push_str(&format!(" [fault{}{}]", if effects.is_empty() { "" } else { ": " }, effects.join(", ")));
+    }
+    if via == Via::Relay {
+        line.push_str(" via relay");
     }
     line
 }

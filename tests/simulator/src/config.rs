@@ -1,7 +1,9 @@
 //! How a simulator instance is set up: its apps, its seed, and every limit WeChat documents
 //! (kept configurable, because WeChat changes them and tests want short ones).
 
+use crate::whitelist::Scope;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// One mini-program the simulator knows: its AppID, AppSecret, and whether it is bound to an
@@ -33,6 +35,12 @@ pub struct Config {
     pub host: IpAddr,
     /// 0 picks a free port.
     pub port: u16,
+    /// A second port on `host` standing for the relay's fixed address: calls arriving there pass
+    /// every IP whitelist (0 picks a free port; None: no such port).
+    pub relay_port: Option<u16>,
+    /// Apps whose IP whitelist is on from the start (and again after `/_sim/reset`), and which
+    /// calls it covers. Changeable at run time with `POST /_sim/whitelist`.
+    pub ip_whitelist: BTreeMap<String, Scope>,
     /// The first app is the default wherever a control request leaves `appid` out.
     pub apps: Vec<AppConfig>,
     /// Seeds every random value (tokens, codes, session keys, rids) for reproducible runs.
@@ -52,6 +60,8 @@ impl Default for Config {
         Config {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
+            relay_port: None,
+            ip_whitelist: BTreeMap::new(),
             apps: vec![AppConfig::new(DEFAULT_APPID, DEFAULT_SECRET)],
             seed: None,
             limits: Limits::default(),

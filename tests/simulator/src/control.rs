@@ -7,6 +7,7 @@ use crate::clock::{date_of_day, day_of};
 use crate::config::Limits;
 use crate::faults::FaultRule;
 use crate::state::{Sim, State, TokenKind};
+use crate::whitelist::Scope;
 use crate::{open_data, push, tokens, users};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, Request, State as Shared};
@@ -53,6 +54,7 @@ pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/_sim/tokens/invalidate", post(tokens_invalidate))
         .route("/_sim/counters", get(counters))
         .route("/_sim/limits", get(limits_show).post(limits_update))
+        .route("/_sim/whitelist", get(whitelist_show).post(whitelist_set))
         .route("/_sim/reset", post(reset))
         .route("/_sim/{*rest}", axum::routing::any(unknown))
         .method_not_allowed_fallback(wrong_method)
@@ -111,7 +113,8 @@ async fn console(Shared(sim): Shared<Arc<Sim>>, request: Request, next: Next) ->
 
 async fn health(Shared(sim): Shared<Arc<Sim>>) -> Json<Value> {
     let apps: Vec<String> = sim.config.apps.iter().map(|a| a.appid.clone()).collect();
-    Json(json!({"ok": true, "apps": apps, "now": sim.clock.now()}))
+    let relay = sim.relay_addr.map(|a| format!("http://{a}"));
+    Json(json!({"ok": true, "apps": apps, "now": sim.clock.now(), "relay": relay}))
 }
 
 async fn clock(Shared(sim): Shared<Arc<Sim>>) -> Json<Value> {
@@ -151,7 +154,7 @@ async fn clock_advance(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
 
 async fn log(Shared(sim): Shared<Arc<Sim>>, RawQuery(raw): RawQuery) -> Json<Value> {
     let q = query(raw);
-    let calls = sim.lock().log.calls(q.get("path").map(String::as_str));
+    let calls = sim.lock().log.calls(q.get("path").map(String::as_str), q.get("via").map(String::as_str));
     Json(json!({"calls": calls}))
 }
 
@@ -254,6 +257,46 @@ async fn limits_update(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
     limits.validate().map_err(CtlError::bad)?;
     state.limits = limits;
     Ok(Json(json!(state.limits)))
+}
+
+fn whitelist_of(state: &State, appid: &str) -> Value {
+    let scope = state.apps.get(appid).and_then(|a| a.ip_whitelist);
+    json!({"appid": appid, "enabled": scope.is_some(), "scope": scope.map(Scope::name)})
+}
+
+/// `GET /_sim/whitelist?appid=`: one app's IP whitelist; without `appid`, every app's.
+async fn whitelist_show(Shared(sim): Shared<Arc<Sim>>, RawQuery(raw): RawQuery) -> Ctl {
+    let q = query(raw);
+    let state = sim.lock();
+    if let Some(appid) = q.get("appid") {
+        let appid = resolve_appid(&state, Some(appid))?;
+        return Ok(Json(whitelist_of(&state, &appid)));
+    }
+    let apps: Vec<Value> = state.apps.keys().map(|appid| whitelist_of(&state, appid)).collect();
+    let relay = sim.relay_addr.map(|a| format!("http://{a}"));
+    Ok(Json(json!({"whitelist": apps, "relay": relay})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WhitelistSet {
+    appid: Option<String>,
+    #[serde(default = "yes")]
+    enabled: bool,
+    scope: Option<String>,
+}
+
+/// `POST /_sim/whitelist {"appid"?, "enabled"?: true, "scope"?: "secret" | "all"}`: turns an
+/// app's IP whitelist on (calls from anywhere but the relay port get 40164) or off.
+async fn whitelist_set(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
+    let req: WhitelistSet = parse(&body)?;
+    let scope = Scope::parse(req.scope.as_deref().unwrap_or("secret")).map_err(CtlError::bad)?;
+    let mut state = sim.lock();
+    let appid = resolve_appid(&state, req.appid.as_deref())?;
+    if let Some(app) = state.apps.get_mut(&appid) {
+        app.ip_whitelist = req.enabled.then_some(scope);
+    }
+    Ok(Json(whitelist_of(&state, &appid)))
 }
 
 async fn reset(Shared(sim): Shared<Arc<Sim>>) -> Json<Value> {

@@ -16,6 +16,8 @@
 //!   released pages and code quotas), `links` (`generatescheme`, `generate_urllink`).
 //! - `control`: the `/_sim/` API (clock, log, faults, tokens, counters, limits, reset), with the
 //!   user-side hooks in `users` (login/phone codes, blocking, user actions) and `open_data`.
+//! - `whitelist`: the API IP whitelist (40164 for AppSecret calls, or every call, that do not
+//!   come in on the relay port, `--relay-port`), and which port a call came in on.
 //! - `faults`, `log`: the fault queue and the call log; `ids`: WeChat-shaped random ids;
 //!   `sim_crypto`: open-data encryption and the two signatures.
 //! - `push`: user actions delivered to the worker's webhook (signed, encrypted, retried, the
@@ -34,7 +36,7 @@
 //!
 //! | route | body / query | answer |
 //! | --- | --- | --- |
-//! | `GET /_sim/health` | | `{"ok","apps","now"}` |
+//! | `GET /_sim/health` | | `{"ok","apps","now","relay"}` (`relay`: the relay port's URL, or null) |
 //! | `GET /_sim/clock` | | `{"now","frozen"}` |
 //! | `POST /_sim/clock/advance` | `{"seconds"}` (>= 0) | `{"now","frozen"}` |
 //! | `POST /_sim/clock/freeze` | `{"frozen"?: true}` | `{"now","frozen"}` |
@@ -44,7 +46,7 @@
 //! | `POST /_sim/users/block` | `{"appid"?,"openid","blocked"?: true}` | `{"openid","blocked"}` |
 //! | `POST /_sim/user_action` | `{"appid"?,"openid"?,"kind":"message"\|"enter_session"}` | `{"openid","cs_window"}` |
 //! | `GET /_sim/users` | `?appid=&openid=` | a user (`session_key` included), or `{"users":[..]}` |
-//! | `GET /_sim/log` | `?path=` | `{"calls":[{"seq","at","method","path","query","body","appid"?,"errcode","status","fault"}]}` |
+//! | `GET /_sim/log` | `?path=&via=relay\|direct` | `{"calls":[{"seq","at","method","path","query","body","appid"?,"errcode","status","fault","via"}]}` (`via`: the port the call came in on) |
 //! | `POST /_sim/log/clear` | | `{"ok"}` |
 //! | `POST /_sim/faults` | a rule or `[rules]`: `{"path","errcode"?,"status"?,"delay_ms"?,"malformed"?,"content_type"?,"times"?: 1,"after"?: 0}` | `{"queued","faults"}` |
 //! | `GET`/`DELETE /_sim/faults` | | `{"faults"}` / `{"ok"}` |
@@ -63,7 +65,9 @@
 //! | `GET /_sim/push/log` | `?push=` | `{"deliveries":[..],"user_events":[{"push","openid","kind","saw","at"}]}` |
 //! | `POST /_sim/push/log/clear` | | `{"ok"}` |
 //! | `GET /_sim/media` | `?appid=` | `{"media":[{"media_id","appid","created_at","expires_at","size","filename","content_type"}]}` |
-//! | `POST /_sim/reset` | | `{"ok"}` (apps and start-up limits kept) |
+//! | `GET /_sim/whitelist` | `?appid=` | `{"appid","enabled","scope"}`; without `appid`, `{"whitelist":[..],"relay"}` |
+//! | `POST /_sim/whitelist` | `{"appid"?,"enabled"?: true,"scope"?: "secret"\|"all"}` | `{"appid","enabled","scope"}` (`whitelist`: 40164 off the relay port) |
+//! | `POST /_sim/reset` | | `{"ok"}` (apps, start-up limits and start-up whitelists kept) |
 
 pub mod config;
 pub mod dates;
@@ -93,50 +97,101 @@ mod subscribe;
 mod templates;
 mod tokens;
 mod users;
+mod whitelist;
 mod wx;
 
 pub use config::{AppConfig, Config, Limits};
 /// Open-data crypto and the two user-data signatures, exposed so tests can check what the
 /// simulator made against the official vectors.
 pub use sim_crypto::{decrypt_open_data, encrypt_open_data, raw_data_signature, session_signature};
+/// Which calls of an app its IP whitelist covers (`Config::ip_whitelist`).
+pub use whitelist::Scope as WhitelistScope;
 
 use axum::serve::ListenerExt;
-use axum::Router;
+use axum::{Extension, Router};
 use state::Sim;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use whitelist::Via;
 
-/// The whole HTTP surface: `/_sim/...` control routes, everything else is WeChat.
-fn router(sim: Arc<Sim>) -> Router {
-    control::router(sim.clone()).fallback(api::handle).with_state(sim)
+/// The whole HTTP surface: `/_sim/...` control routes, everything else is WeChat. `via` tells
+/// every request which port it came in on.
+fn router(sim: Arc<Sim>, via: Via) -> Router {
+    control::router(sim.clone()).fallback(api::handle).with_state(sim).layer(Extension(via))
+}
+
+/// A started simulator: its address, the relay port's (when configured), and the task serving
+/// both until aborted.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub relay_addr: Option<SocketAddr>,
+    pub handle: JoinHandle<()>,
 }
 
 /// Binds, prints the "listening" line (when `print_log`), and serves in a background task
 /// until the handle is aborted. Port 0 picks a free port; the address bound is returned.
 pub async fn serve(config: Config) -> io::Result<(SocketAddr, JoinHandle<()>)> {
-    config.limits.validate().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let running = start(config).await?;
+    Ok((running.addr, running.handle))
+}
+
+/// [`serve`], with the relay port too: binds both ports, prints `wechat-sim listening on
+/// http://ADDR` and then (with a relay port) `wechat-sim relay port on http://ADDR` when
+/// `print_log`, and serves both in one background task.
+pub async fn start(config: Config) -> io::Result<Running> {
+    let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidInput, e);
+    config.limits.validate().map_err(invalid)?;
     if config.apps.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "at least one app is needed"));
+        return Err(invalid("at least one app is needed".into()));
+    }
+    if let Some(unknown) = config.ip_whitelist.keys().find(|id| !config.apps.iter().any(|a| &a.appid == *id)) {
+        return Err(invalid(format!("IP whitelist for {unknown}, which is no configured app")));
     }
     let listener = TcpListener::bind((config.host, config.port)).await?;
     let addr = listener.local_addr()?;
+    let relay = match config.relay_port {
+        Some(port) => Some(TcpListener::bind((config.host, port)).await?),
+        None => None,
+    };
+    let relay_addr = relay.as_ref().map(TcpListener::local_addr).transpose()?;
     if config.print_log {
         // The first line on stdout, before any request can be served: the harness reads it.
-        println!("wechat-sim listening on http://{addr}");
+        println!("{}", listening_lines(addr, relay_addr));
         io::stdout().flush()?;
     }
-    let app = router(Arc::new(Sim::new(config)));
+    let sim = Arc::new(Sim::new(config, relay_addr));
+    let main = serve_on(listener, router(sim.clone(), Via::Direct));
+    let handle = match relay {
+        Some(relay) => {
+            let relay = serve_on(relay, router(sim, Via::Relay));
+            tokio::spawn(async move {
+                tokio::join!(main, relay);
+            })
+        }
+        None => tokio::spawn(main),
+    };
+    Ok(Running { addr, relay_addr, handle })
+}
+
+/// What the binary prints first: the main address, then the relay port's on its own line.
+pub fn listening_lines(addr: SocketAddr, relay_addr: Option<SocketAddr>) -> String {
+    let mut lines = format!("wechat-sim listening on http://{addr}");
+    if let Some(relay) = relay_addr {
+        lines.push_str(&format!("\nwechat-sim relay port on http://{relay}"));
+    }
+    lines
+}
+
+async fn serve_on(listener: TcpListener, app: Router) {
     // workerd keeps connections alive and sends small requests: no Nagle delay.
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    let handle = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            eprintln!("wechat-sim: server stopped: {e}");
-        }
-    });
-    Ok((addr, handle))
+    // The peer address names the caller in a whitelist refusal (40164).
+    if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await {
+        eprintln!("wechat-sim: server stopped: {e}");
+    }
 }

@@ -29,6 +29,9 @@ pub struct LoggedCall {
     pub status: u16,
     /// Whether an injected fault shaped this reply.
     pub fault: bool,
+    /// Which port the call came in on: `relay` (the relay's whitelisted address, `--relay-port`)
+    /// or `direct` (the main port).
+    pub via: &'static str,
 }
 
 #[derive(Default)]
@@ -51,8 +54,9 @@ impl CallLog {
         self.calls.push_back(entry);
     }
 
-    pub fn calls(&self, path: Option<&str>) -> Vec<LoggedCall> {
-        self.calls.iter().filter(|c| path.is_none_or(|p| c.path == p)).cloned().collect()
+    /// The calls to `path` (all when None) that came in `via` (either way when None).
+    pub fn calls(&self, path: Option<&str>, via: Option<&str>) -> Vec<LoggedCall> {
+        self.calls.iter().filter(|c| path.is_none_or(|p| c.path == p) && via.is_none_or(|v| c.via == v)).cloned().collect()
     }
 
     pub fn clear(&mut self) {

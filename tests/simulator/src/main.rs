@@ -2,12 +2,13 @@
 
 use std::net::IpAddr;
 use std::process::ExitCode;
-use wechat_sim::{AppConfig, Config};
+use wechat_sim::{AppConfig, Config, WhitelistScope};
 
 const USAGE: &str = "\
 usage: wechat-sim [--port P] [--host 127.0.0.1] [--app APPID:SECRET]... [--seed N]
                   [--token-lifetime SECS] [--stable-renew-window SECS] [--unionid] [--classic-daily-limit N]
                   [--force-refresh-grace SECS] [--freeze-clock] [--quiet]
+                  [--relay-port P] [--ip-whitelist APPID[:secret|:all]]...
 
   --port P                  port to listen on; 0 (default) picks a free one
   --host H                  address to bind (default 127.0.0.1)
@@ -23,8 +24,16 @@ usage: wechat-sim [--port P] [--host 127.0.0.1] [--app APPID:SECRET]... [--seed 
   --force-refresh-grace S   how long a force-refreshed stable token keeps working (default 0)
   --freeze-clock            simulated time stands still; only /_sim/clock/advance moves it
   --quiet                   print only the listening line, no line per request
+  --relay-port P            also listen on port P (0 picks a free one) of the same host: calls
+                            arriving there count as coming from the relay's fixed, whitelisted IP
+  --ip-whitelist APPID[:S]  the app has an IP whitelist (repeatable): calls not on the relay port
+                            get 40164. S = secret (default: cgi-bin/token, stable_token,
+                            jscode2session, as for a mini program) or all (every access_token call
+                            too, as for an official account). Also POST /_sim/whitelist at run time
 
-Prints `wechat-sim listening on http://HOST:PORT` first, then one line per request.
+Prints `wechat-sim listening on http://HOST:PORT` first, then with --relay-port
+`wechat-sim relay port on http://HOST:PORT`, then one line per request (`via relay` marks a
+call that came in on the relay port; /_sim/log gives each call its via: relay or direct).
 Control API under /_sim/ (see the crate docs).";
 
 #[tokio::main]
@@ -41,7 +50,7 @@ async fn main() -> ExitCode {
         }
     };
     let quiet = !config.print_log;
-    let (addr, handle) = match wechat_sim::serve(config).await {
+    let wechat_sim::Running { addr, relay_addr, handle } = match wechat_sim::start(config).await {
         Ok(started) => started,
         Err(e) => {
             eprintln!("wechat-sim: cannot start: {e}");
@@ -49,7 +58,7 @@ async fn main() -> ExitCode {
         }
     };
     if quiet {
-        println!("wechat-sim listening on http://{addr}");
+        println!("{}", wechat_sim::listening_lines(addr, relay_addr));
     }
     match handle.await {
         Ok(()) => ExitCode::SUCCESS,
@@ -89,6 +98,16 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Config>, Stri
             "--unionid" => unionid = true,
             "--quiet" => config.print_log = false,
             "--freeze-clock" => config.freeze_clock = true,
+            "--relay-port" => config.relay_port = Some(number(&value("--relay-port")?, "--relay-port")?),
+            "--ip-whitelist" => {
+                let spec = value("--ip-whitelist")?;
+                let (appid, scope) = spec.split_once(':').unwrap_or((&spec, "secret"));
+                let scope = WhitelistScope::parse(scope).map_err(|e| format!("--ip-whitelist: {e}"))?;
+                if appid.is_empty() {
+                    return Err(format!("--ip-whitelist expects APPID[:secret|:all], got {spec:?}"));
+                }
+                config.ip_whitelist.insert(appid.to_string(), scope);
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -97,6 +116,9 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Config>, Stri
     }
     for app in &mut config.apps {
         app.unionid = unionid;
+    }
+    if let Some(unknown) = config.ip_whitelist.keys().find(|id| !config.apps.iter().any(|a| &a.appid == *id)) {
+        return Err(format!("--ip-whitelist {unknown}: no such --app"));
     }
     let mut seen = std::collections::HashSet::new();
     if let Some(dup) = config.apps.iter().find(|a| !seen.insert(a.appid.clone())) {
@@ -148,6 +170,12 @@ mod tests {
             "5",
             "--quiet",
             "--freeze-clock",
+            "--relay-port",
+            "0",
+            "--ip-whitelist",
+            "wxa",
+            "--ip-whitelist",
+            "wxb:all",
         ])
         .unwrap()
         .unwrap();
@@ -160,6 +188,9 @@ mod tests {
         assert_eq!(config.limits.stable_force_grace, 5);
         assert!(!config.print_log);
         assert!(config.freeze_clock);
+        assert_eq!(config.relay_port, Some(0));
+        assert_eq!(config.ip_whitelist.get("wxa"), Some(&WhitelistScope::Secret));
+        assert_eq!(config.ip_whitelist.get("wxb"), Some(&WhitelistScope::All));
     }
 
     #[test]
@@ -170,6 +201,11 @@ mod tests {
         assert!(parse(&["--token-lifetime", "300"]).is_err());
         assert!(parse(&["--app", "wx1:a", "--app", "wx1:b"]).is_err());
         assert!(parse(&["--frobnicate"]).is_err());
+        assert!(parse(&["--relay-port", "x"]).is_err());
+        assert!(parse(&["--ip-whitelist", "wx0000000000000001:tokens"]).is_err());
+        assert!(parse(&["--ip-whitelist", ":all"]).is_err());
+        assert!(parse(&["--app", "wx1:a", "--ip-whitelist", "wx2"]).is_err());
+        assert!(parse(&["--ip-whitelist", "wx0000000000000001"]).is_ok());
         assert_eq!(parse(&["--help"]).unwrap().map(|_| ()), None);
     }
 }

@@ -9,19 +9,22 @@ use crate::log::CallLog;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
 
 /// Shared by every request.
 pub struct Sim {
     pub config: Config,
     pub clock: Clock,
+    /// The relay port's address, when there is one (`/_sim/health` tells it).
+    pub relay_addr: Option<SocketAddr>,
     state: Mutex<State>,
 }
 
 impl Sim {
-    pub fn new(config: Config) -> Self {
+    pub fn new(config: Config, relay_addr: Option<SocketAddr>) -> Self {
         let state = State::new(&config);
-        Sim { clock: Clock::new(config.freeze_clock), config, state: Mutex::new(state) }
+        Sim { clock: Clock::new(config.freeze_clock), config, relay_addr, state: Mutex::new(state) }
     }
 
     /// A panic in one handler must not take the simulator down for the rest of a test run.
@@ -65,7 +68,15 @@ impl State {
         State {
             rng,
             limits: config.limits.clone(),
-            apps: config.apps.iter().map(|a| (a.appid.clone(), App::new(a))).collect(),
+            apps: config
+                .apps
+                .iter()
+                .map(|a| {
+                    let mut app = App::new(a);
+                    app.ip_whitelist = config.ip_whitelist.get(&a.appid).copied();
+                    (a.appid.clone(), app)
+                })
+                .collect(),
             default_appid: config.apps.first().map(|a| a.appid.clone()).unwrap_or_default(),
             tokens: HashMap::new(),
             login_codes: HashMap::new(),
@@ -101,6 +112,8 @@ pub struct App {
     pub templates: crate::templates::Templates,
     /// Words `msg_sec_check` calls risky (`security`).
     pub risky_words: Vec<String>,
+    /// The IP whitelist: off, or which calls must come through the relay port (`whitelist`).
+    pub ip_whitelist: Option<crate::whitelist::Scope>,
 }
 
 impl App {
@@ -122,6 +135,7 @@ impl App {
             codes: crate::qrcode::AppCodes::default(),
             templates: crate::templates::Templates::default(),
             risky_words: crate::security::default_risky_words(),
+            ip_whitelist: None,
         }
     }
 

@@ -13,12 +13,17 @@ pub const OTHER_SECRET: &str = "sim-secret-0002";
 pub struct TestSim {
     pub base: String,
     pub http: reqwest::Client,
-    handle: tokio::task::JoinHandle<()>,
+    /// The relay port's URL (`Config::relay_port`), when there is one.
+    pub relay: Option<String>,
+    /// None on a view of the relay port, which does not own the server.
+    handle: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for TestSim {
     fn drop(&mut self) {
-        self.handle.abort();
+        if let Some(handle) = &self.handle {
+            handle.abort();
+        }
     }
 }
 
@@ -37,8 +42,13 @@ pub async fn spawn_sim() -> TestSim {
 }
 
 pub async fn spawn_sim_with(config: Config) -> TestSim {
-    let (addr, handle) = wechat_sim::serve(config).await.expect("simulator starts");
-    TestSim { base: format!("http://{addr}"), http: reqwest::Client::new(), handle }
+    let running = wechat_sim::start(config).await.expect("simulator starts");
+    TestSim {
+        base: format!("http://{}", running.addr),
+        http: reqwest::Client::new(),
+        relay: running.relay_addr.map(|a| format!("http://{a}")),
+        handle: Some(running.handle),
+    }
 }
 
 pub struct Answer {
@@ -59,6 +69,13 @@ impl Answer {
 }
 
 impl TestSim {
+    /// The same simulator seen through its relay port: calls made with the view come from the
+    /// relay's whitelisted address. Dropping the view leaves the simulator running.
+    pub fn through_relay(&self) -> TestSim {
+        let relay = self.relay.clone().expect("the simulator was started with a relay port");
+        TestSim { base: relay, http: self.http.clone(), relay: None, handle: None }
+    }
+
     async fn answer(&self, request: reqwest::RequestBuilder) -> Answer {
         let response = request.send().await.expect("request reaches the simulator");
         let status = response.status().as_u16();
