@@ -14,6 +14,9 @@ export CLOUDFLARE_CF_FETCH_ENABLED="${CLOUDFLARE_CF_FETCH_ENABLED:-false}"
 bash scripts/setup.sh
 bash scripts/build.sh
 
+# The D1 schema (migrations/), applied to the local database; already applied ones are skipped.
+node node_modules/wrangler/bin/wrangler.js d1 migrations apply DB --local --persist-to .wrangler/state
+
 wrangler=(node node_modules/wrangler/bin/wrangler.js dev --ip 127.0.0.1 --port "$PORT"
   --show-interactive-dev-session=false --persist-to .wrangler/state)
 

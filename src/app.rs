@@ -9,7 +9,7 @@ use crate::token;
 use crate::token::calls::Tick;
 use serde_json::json;
 use std::cell::Cell;
-use worker::{console_error, console_log, event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
+use worker::{console_error, console_log, event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -33,8 +33,12 @@ async fn fetch(req: Request, env: Env, _wctx: Context) -> worker::Result<Respons
     report_config_once(&ctx);
     let method = req.method();
     let path = req.path();
+    let origin = web_origin(&ctx, &req, &path);
+    if method == Method::Options && path.starts_with("/api/") {
+        return Ok(preflight(origin.as_deref()));
+    }
     let result = route(&ctx, req).await;
-    Ok(match result {
+    let mut resp = match result {
         Ok(resp) => resp,
         Err(err) => {
             if err.status >= 500 {
@@ -46,11 +50,44 @@ async fn fetch(req: Request, env: Env, _wctx: Context) -> worker::Result<Respons
             let err = if path.starts_with("/api/") { err.for_public() } else { err };
             error_response(&err)
         }
-    })
+    };
+    if let Some(origin) = origin {
+        let headers = resp.headers_mut();
+        let _ = headers.set("Access-Control-Allow-Origin", &origin);
+        let _ = headers.set("Vary", "Origin");
+    }
+    Ok(resp)
+}
+
+/// The request's `Origin` when it is a web page listed in `WEB_ORIGINS` calling `/api/*`
+/// (the official account's pages): only those get CORS headers.
+fn web_origin(ctx: &Ctx, req: &Request, path: &str) -> Option<String> {
+    if !path.starts_with("/api/") {
+        return None;
+    }
+    let origin = req.headers().get("Origin").ok().flatten()?;
+    let allowed = ctx.config.web_origins().ok()?;
+    crate::shared::origins::allowed(&allowed, &origin).then_some(origin)
+}
+
+/// A CORS preflight: allowed for listed origins, with the headers our `/api` routes read.
+fn preflight(origin: Option<&str>) -> Response {
+    let mut resp =
+        Response::empty().map(|r| r.with_status(204)).unwrap_or_else(|_| error_response(&ApiError::internal("preflight")));
+    if let Some(origin) = origin {
+        let headers = resp.headers_mut();
+        let _ = headers.set("Access-Control-Allow-Origin", origin);
+        let _ = headers.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        let _ = headers.set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-WeChat-AppId");
+        let _ = headers.set("Access-Control-Max-Age", "600");
+        let _ = headers.set("Vary", "Origin");
+    }
+    resp
 }
 
 async fn route(ctx: &Ctx, mut req: Request) -> ApiResult<Response> {
     use crate::login::handler as login;
+    use crate::oa::handler as oa;
     use crate::outbound::handler as outbound;
     use crate::push::handler as push;
     use crate::qrcode::handler as qrcode;
@@ -91,6 +128,17 @@ async fn route(ctx: &Ctx, mut req: Request) -> ApiResult<Response> {
         Route::TokenRefresh => token::refresh(ctx, &mut req).await,
         Route::TokenStatus => status(ctx, &req).await,
         Route::RevokeSessions => login::revoke_user(ctx, &req).await,
+        Route::Users => crate::users::handler::get(ctx, &req).await,
+        Route::ForgetUser => login::forget(ctx, &req).await,
+        Route::OauthStart => oa::oauth_start(ctx, &req).await,
+        Route::OauthCallback => oa::oauth_callback(ctx, &req).await,
+        Route::WebSession => oa::web_session(ctx, &mut req).await,
+        Route::JssdkConfig => oa::jssdk_config(ctx, &req).await,
+        Route::OaTemplateMessage => oa::template_message(ctx, &mut req).await,
+        Route::OaSubscribeMessage => oa::subscribe_message(ctx, &mut req).await,
+        Route::OaUser => oa::user(ctx, &req, param).await,
+        Route::ScanLoginStart => oa::scan_login_start(ctx, &mut req).await,
+        Route::ScanLoginWait => oa::scan_login_wait(ctx, &req, param).await,
     }
 }
 

@@ -13,7 +13,10 @@
 //! - [`login`]: `jscode2session`, sessions, signed and encrypted user data, phone numbers (§4–§7).
 //! - [`push`]: the message-push webhook: verify, decrypt, parse, reply, the ledger (§8).
 //! - [`qrcode`]: mini-program codes, URL schemes and links, official-account tickets (§13–§14).
+//! - [`oa`]: the official account: web login, the JS-SDK ticket's signature, template and
+//!   subscribe messages, users, scan-to-login (`wechat-oa.md`).
 //! - [`outbound`]: customer-service and subscribe messages, media, analytics, security (§9–§12).
+//! - [`users`]: the user directory in D1: accounts across apps, linked by unionid (wechat-oa.md §5).
 //! - [`shared`]: configuration, the error type, errcodes, crypto primitives, URLs; on wasm32
 //!   the request context, typed Durable Object calls and the WeChat HTTP client.
 //! - [`routes`]: the route table (pure), read by the router and by every 405.
@@ -23,12 +26,15 @@
 //! `tests.rs` or `tests/` beside it), so they can reach private items.
 
 pub mod login;
+pub mod oa;
 pub mod outbound;
+pub mod pay;
 pub mod push;
 pub mod qrcode;
 pub mod routes;
 pub mod shared;
 pub mod token;
+pub mod users;
 
 #[cfg(target_arch = "wasm32")]
 mod app;

@@ -29,6 +29,17 @@ pub enum Route {
     TokenRefresh,
     TokenStatus,
     RevokeSessions,
+    Users,
+    ForgetUser,
+    OauthStart,
+    OauthCallback,
+    WebSession,
+    JssdkConfig,
+    OaTemplateMessage,
+    OaSubscribeMessage,
+    OaUser,
+    ScanLoginStart,
+    ScanLoginWait,
 }
 
 /// One path segment of a route: a fixed word, or a parameter the handler receives.
@@ -68,6 +79,17 @@ const TABLE: &[(&str, &[Seg], Route)] = &[
     ("POST", &[Lit("internal"), Lit("token"), Lit("refresh")], Route::TokenRefresh),
     ("GET", &[Lit("internal"), Lit("token"), Lit("status")], Route::TokenStatus),
     ("DELETE", &[Lit("internal"), Lit("sessions")], Route::RevokeSessions),
+    ("GET", &[Lit("internal"), Lit("users")], Route::Users),
+    ("DELETE", &[Lit("internal"), Lit("users")], Route::ForgetUser),
+    ("GET", &[Lit("oauth"), Lit("start")], Route::OauthStart),
+    ("GET", &[Lit("oauth"), Lit("callback")], Route::OauthCallback),
+    ("POST", &[Lit("api"), Lit("oa"), Lit("session")], Route::WebSession),
+    ("GET", &[Lit("api"), Lit("oa"), Lit("jssdk-config")], Route::JssdkConfig),
+    ("POST", &[Lit("internal"), Lit("oa"), Lit("messages"), Lit("template")], Route::OaTemplateMessage),
+    ("POST", &[Lit("internal"), Lit("oa"), Lit("messages"), Lit("subscribe")], Route::OaSubscribeMessage),
+    ("GET", &[Lit("internal"), Lit("oa"), Lit("users"), Param], Route::OaUser),
+    ("POST", &[Lit("api"), Lit("oa"), Lit("scan-login")], Route::ScanLoginStart),
+    ("GET", &[Lit("api"), Lit("oa"), Lit("scan-login"), Param], Route::ScanLoginWait),
 ];
 
 /// What the table says of a request.

@@ -6,13 +6,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The capability folders, each with the folders it may use besides `shared`.
-const ALLOWED: [(&str, &[&str]); 6] = [
+const ALLOWED: [(&str, &[&str]); 9] = [
     ("shared", &[]),
     ("token", &[]),
-    ("login", &["token"]),
-    ("push", &["token"]),
+    ("users", &[]),
+    ("login", &["token", "users"]),
     ("outbound", &["token"]),
+    ("oa", &["token", "users", "login", "outbound"]),
+    ("push", &["token", "oa", "users"]),
     ("qrcode", &["token", "login"]),
+    ("pay", &["token", "users", "login"]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

@@ -18,8 +18,10 @@ use crate::shared::objects;
 use crate::shared::wechat;
 use crate::token;
 use crate::token::read::KV_BINDING;
+use crate::users;
+use crate::users::directory::{Lookup, Sighting, Source};
 use serde_json::{json, Value};
-use worker::{console_log, kv::KvStore, Method, Request, Response};
+use worker::{console_log, console_warn, kv::KvStore, Method, Request, Response};
 
 pub const APPID_HEADER: &str = "X-WeChat-AppId";
 /// The login objects' Durable Object binding (one object per code).
@@ -38,6 +40,12 @@ impl Session {
     /// The user's session_key. A record that does not open (tampered with, or sealed in the
     /// old pre-AEAD format) is an ended session: the user logs in again.
     pub fn session_key(&self) -> ApiResult<String> {
+        if self.record.sealed_session_key.is_empty() {
+            return Err(ApiError::bad_request(
+                "no_session_key",
+                "this is a web session (an official account's login): it has no session_key for open data",
+            ));
+        }
         let aad = SessionRecord::seal_aad(&self.record.appid, &self.record.openid);
         self.token.open(&self.record.sealed_session_key, &aad).ok_or_else(session_ended)
     }
@@ -107,8 +115,9 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
 /// The one exchange of a code (called by the login object): `jscode2session`, then a new
 /// session stored in KV under a hash of its token.
 pub async fn exchange_code(ctx: &Ctx, app: &AppConfig, code: &str) -> ApiResult<LoginAnswer> {
-    let ttl = ctx.config.session_ttl()?;
-    let store = kv(ctx)?;
+    // Checked before the code is spent: a misconfigured session store fails without using it.
+    ctx.config.session_ttl()?;
+    kv(ctx)?;
     let params =
         [("appid", app.appid.as_str()), ("secret", app.secret()?), ("js_code", code), ("grant_type", "authorization_code")];
     let url = wechat::app_url(&ctx.config.api_base, app, CallKind::Secret, "/sns/jscode2session", &params)?;
@@ -118,18 +127,38 @@ pub async fn exchange_code(ctx: &Ctx, app: &AppConfig, code: &str) -> ApiResult<
         return Err(ApiError::upstream("WeChat's jscode2session answer lacks openid or session_key"));
     };
     let unionid = text("unionid");
+    let answer = create_session(ctx, app, &openid, unionid.as_deref(), Some(&session_key), Source::Login).await?;
+    // No openid in the log: it identifies a person (issue 20, item 8).
+    console_log!("login app={}", app.appid);
+    Ok(answer)
+}
+
+/// A new session for a user of `app`: stored in KV under a hash of its token, registered with
+/// the user's sessions object, and the account recorded in the directory. A mini-program
+/// login brings its session_key (sealed with the token); a web login has none.
+pub async fn create_session(
+    ctx: &Ctx,
+    app: &AppConfig,
+    openid: &str,
+    unionid: Option<&str>,
+    session_key: Option<&str>,
+    source: Source,
+) -> ApiResult<LoginAnswer> {
+    let ttl = ctx.config.session_ttl()?;
+    let store = kv(ctx)?;
     let token = SessionToken::from_random(random_bytes::<32>()?);
+    let sealed_session_key = match session_key {
+        Some(key) => token.seal(key, &SessionRecord::seal_aad(&app.appid, openid), random_bytes::<NONCE_LEN>()?)?,
+        None => String::new(),
+    };
     let record = SessionRecord {
         appid: app.appid.clone(),
-        openid: openid.clone(),
-        unionid: unionid.clone(),
-        sealed_session_key: token.seal(
-            &session_key,
-            &SessionRecord::seal_aad(&app.appid, &openid),
-            random_bytes::<NONCE_LEN>()?,
-        )?,
+        openid: openid.to_owned(),
+        unionid: unionid.map(str::to_owned),
+        sealed_session_key,
         created_at: ctx.now,
         expires_at: ctx.now + ttl,
+        source,
     };
     store
         .put(&token.storage_key(), &record)
@@ -139,19 +168,65 @@ pub async fn exchange_code(ctx: &Ctx, app: &AppConfig, code: &str) -> ApiResult<
         .await
         .map_err(|_| ApiError::unavailable("the session store is unavailable; retry shortly"))?;
     let register = Register { session: token.storage_key(), expires_at: record.expires_at };
-    objects::call(&ctx.env, sessions::BINDING, &sessions::object_name(&app.appid, &openid), &register).await?;
-    // No openid in the log: it identifies a person (issue 20, item 8).
-    console_log!("login app={}", app.appid);
-    Ok(LoginAnswer { token: token.reveal().to_owned(), openid, unionid, expires_at: record.expires_at })
+    objects::call(&ctx.env, sessions::BINDING, &sessions::object_name(&app.appid, openid), &register).await?;
+    record_sighting(ctx, app, openid, unionid, source).await;
+    Ok(LoginAnswer {
+        token: token.reveal().to_owned(),
+        openid: openid.to_owned(),
+        unionid: unionid.map(str::to_owned),
+        expires_at: record.expires_at,
+    })
 }
 
-/// `GET /api/me` → `{"openid", "unionid"?, "expires_at"}`; with `?check=1` also asks WeChat
+/// Records a login in the user directory. A directory that is down does not fail the login
+/// (the code is spent by now); `/api/me` records the account when it finds it missing.
+pub async fn record_sighting(ctx: &Ctx, app: &AppConfig, openid: &str, unionid: Option<&str>, source: Source) {
+    let sighting = Sighting {
+        appid: app.appid.clone(),
+        openid: openid.to_owned(),
+        unionid: unionid.map(str::to_owned),
+        app_type: app.app_type,
+        source,
+        at: ctx.now,
+        following: None,
+    };
+    if let Err(e) = users::store::record(&ctx.env, &sighting).await {
+        console_warn!("directory: could not record a {} on app {}: {e}", source.as_str(), app.appid);
+    }
+}
+
+/// `GET /api/me` → `{"openid", "unionid"?, "expires_at", "apps"?}` (`apps`: the person's
+/// other accounts the directory links by unionid); with `?check=1` also asks WeChat
 /// (`wxa/checksession`) whether it still accepts the session's key.
 pub async fn me(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
     let s = session(ctx, req).await?;
     let mut out = json!({ "openid": s.record.openid, "expires_at": s.record.expires_at });
-    if let Some(u) = &s.record.unionid {
+    let lookup = Lookup::Account { appid: s.record.appid.clone(), openid: s.record.openid.clone() };
+    let person = match users::store::person(&ctx.env, &lookup).await {
+        Ok(Some(person)) => Some(person),
+        Ok(None) => {
+            // Missed at login (the directory was down): recorded now.
+            record_sighting(ctx, &s.app, &s.record.openid, s.record.unionid.as_deref(), s.record.source()).await;
+            None
+        }
+        // The session is what /api/me is about; the links are extra.
+        Err(e) => {
+            console_warn!("directory lookup for /api/me failed: {e}");
+            None
+        }
+    };
+    let unionid = person.as_ref().and_then(|p| p.unionid.clone()).or_else(|| s.record.unionid.clone());
+    if let Some(u) = unionid {
         out["unionid"] = json!(u);
+    }
+    if let Some(person) = person.filter(|p| p.unionid.is_some()) {
+        let apps: Vec<Value> = person
+            .accounts
+            .iter()
+            .filter(|a| !(a.appid == s.record.appid && a.openid == s.record.openid))
+            .map(|a| json!({ "appid": a.appid, "app_type": a.app_type, "openid": a.openid }))
+            .collect();
+        out["apps"] = json!(apps);
     }
     if matches!(query(req, "check").as_deref(), Some("1" | "true")) {
         let signature = session_signature(&s.session_key()?, "");
@@ -194,6 +269,23 @@ pub async fn revoke_user(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
     }
     let revoked = objects::call(&ctx.env, sessions::BINDING, &sessions::object_name(&app.appid, &openid), &RevokeAll {}).await?;
     json(200, &revoked)
+}
+
+/// `DELETE /internal/users?unionid=` or `?appid=&openid=`: forgets a person everywhere: every
+/// account's sessions end at once, then its directory rows go → `{"accounts", "sessions_revoked"}`.
+pub async fn forget(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
+    require_internal_key(ctx, req)?;
+    let lookup = users::handler::lookup(ctx, req)?;
+    let person = users::store::person(&ctx.env, &lookup).await?.ok_or_else(users::handler::not_found)?;
+    // Sessions first: a failure here leaves the rows, so the request can simply be repeated.
+    let mut revoked = 0;
+    for a in &person.accounts {
+        let object = sessions::object_name(&a.appid, &a.openid);
+        revoked += objects::call(&ctx.env, sessions::BINDING, &object, &RevokeAll {}).await?.revoked;
+    }
+    let deleted = users::store::forget(&ctx.env, &person).await?;
+    console_log!("directory: forgot a person with {} account(s)", person.accounts.len());
+    json(200, &json!({ "accounts": deleted, "sessions_revoked": revoked }))
 }
 
 /// `POST /api/user/decrypt` `{"encryptedData", "iv"}` → the decrypted JSON, watermark checked.

@@ -9,6 +9,7 @@
 use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::seal;
 pub use crate::shared::seal::NONCE_LEN;
+use crate::users::directory::Source;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -89,10 +90,15 @@ pub struct SessionRecord {
     pub openid: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
-    /// The session_key sealed by [`SessionToken::seal`].
+    /// The session_key sealed by [`SessionToken::seal`]; empty for a web session, which has
+    /// none (an official account's web login or scan-to-login).
+    #[serde(default)]
     pub sealed_session_key: String,
     pub created_at: u64,
     pub expires_at: u64,
+    /// How the session was made (records from before the field are mini-program logins).
+    #[serde(default)]
+    pub source: Source,
 }
 
 impl SessionRecord {
@@ -100,6 +106,10 @@ impl SessionRecord {
     /// user's record does not open.
     pub fn seal_aad(appid: &str, openid: &str) -> Vec<u8> {
         format!("{appid}\n{openid}").into_bytes()
+    }
+
+    pub fn source(&self) -> Source {
+        self.source
     }
 }
 

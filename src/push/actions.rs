@@ -4,7 +4,7 @@
 use crate::push::ledger::Outcome;
 use crate::push::rules::{forward_signature, Action};
 use crate::shared::errcode::Api;
-use crate::shared::error::Retry;
+use crate::shared::error::{ApiResult, Retry};
 use crate::shared::http::{now, Ctx};
 use crate::shared::wechat::TIMEOUT_MS;
 use crate::token;
@@ -32,6 +32,19 @@ pub async fn run_action(env: &Env, appid: &str, action: &Action) -> Outcome {
             }
         }
         Action::Forward { payload } => forward(env, appid, payload).await,
+        Action::Follow { openid, following } => outcome(crate::oa::events::follow(env, appid, openid, *following).await),
+        Action::ScanLogin { scene, openid, new_follower } => {
+            outcome(crate::oa::events::scan_login(env, appid, scene, openid, *new_follower).await)
+        }
+    }
+}
+
+/// A safe-to-repeat action's result: a failure worth retrying is retried by the outbox.
+fn outcome(result: ApiResult<()>) -> Outcome {
+    match result {
+        Ok(()) => Outcome::Done,
+        Err(e) if e.status >= 500 => Outcome::Retry(e.message),
+        Err(e) => Outcome::Failed(e.to_string()),
     }
 }
 

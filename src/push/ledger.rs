@@ -85,7 +85,9 @@ pub enum Next {
 /// Whether running `action` twice does no harm at the other end: a forward carries its dedupe
 /// key and receivers dedupe by it; a customer-service message would reach the user twice.
 pub fn is_idempotent(action: &Action) -> bool {
-    matches!(action, Action::Forward { .. })
+    // A directory update and a scan's completion land the same way twice (the scan object
+    // ignores a second scan).
+    matches!(action, Action::Forward { .. } | Action::Follow { .. } | Action::ScanLogin { .. })
 }
 
 /// Before an attempt: a row whose last attempt started but recorded no outcome (the isolate

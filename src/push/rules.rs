@@ -2,6 +2,7 @@
 //! actions (customer-service sends, forwarding) that run after the response. Pure and
 //! deterministic, so a redelivery of the same message gets the same passive reply.
 
+use crate::oa::scan::login_scene;
 use crate::push::msg_crypt::MsgCrypt;
 use crate::push::{encrypt_reply, text_reply, transfer_reply, Format, Mode, PushMessage};
 pub use crate::shared::config::KeywordRule;
@@ -60,6 +61,10 @@ pub enum Action {
     CustomSend { body: Value },
     /// POST the message's JSON to the business webhook.
     Forward { payload: String },
+    /// An official account's follower came or went: the user directory (wechat-oa.md §5).
+    Follow { openid: String, following: bool },
+    /// A scan-to-login QR code was scanned (wechat-oa.md §6): its attempt completes.
+    ScanLogin { scene: String, openid: String, new_follower: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +101,19 @@ pub fn plan(rules: &Rules, msg: &PushMessage) -> Plan {
         ("event", Some("subscribe")) if oa && !rules.greeting.is_empty() => Passive::Text(rules.greeting.clone()),
         _ => Passive::Success,
     };
+    if oa && msg.msg_type == "event" {
+        let event = msg.event.as_deref();
+        match (login_scene(event, msg.event_key.as_deref()), event) {
+            (Some(scene), _) => actions.push(Action::ScanLogin {
+                scene: scene.to_owned(),
+                openid: user.to_owned(),
+                new_follower: event == Some("subscribe"),
+            }),
+            (None, Some("subscribe")) => actions.push(Action::Follow { openid: user.to_owned(), following: true }),
+            (None, Some("unsubscribe")) => actions.push(Action::Follow { openid: user.to_owned(), following: false }),
+            _ => {}
+        }
+    }
     if rules.forward {
         actions.push(Action::Forward { payload: msg.to_json() });
     }

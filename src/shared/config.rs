@@ -10,6 +10,7 @@ use std::fmt;
 
 pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
 pub const DEFAULT_MP_BASE: &str = "https://mp.weixin.qq.com";
+pub const DEFAULT_OPEN_BASE: &str = "https://open.weixin.qq.com";
 pub const DEFAULT_SESSION_TTL: u64 = 7 * 24 * 3600;
 pub const DEFAULT_PUSH_WINDOW: u64 = 300;
 pub const DEFAULT_OPEN_DATA_MAX_AGE: u64 = 86_400;
@@ -146,6 +147,10 @@ pub enum CallKind {
 }
 
 impl AppConfig {
+    pub fn is_official_account(&self) -> bool {
+        self.app_type == AppType::OfficialAccount
+    }
+
     fn var(&self, base: &str) -> String {
         format!("{base}{}", self.suffix)
     }
@@ -252,6 +257,12 @@ enum AppEntry {
 pub struct Config {
     pub api_base: String,
     pub mp_base: String,
+    /// The web-authorization host (`WECHAT_OPEN_BASE`, wechat-oa.md §1.2).
+    pub open_base: String,
+    web_origins: ApiResult<Vec<String>>,
+    web_login_ttl: ApiResult<u64>,
+    ticket_min_refresh: ApiResult<u64>,
+    scan_login_ttl: ApiResult<u64>,
     token_api: ApiResult<TokenApi>,
     session_ttl: ApiResult<u64>,
     push_window: ApiResult<u64>,
@@ -373,6 +384,18 @@ impl Config {
         Config {
             api_base: base_url(lookup, "WECHAT_API_BASE", DEFAULT_API_BASE),
             mp_base: base_url(lookup, "WECHAT_MP_BASE", DEFAULT_MP_BASE),
+            open_base: base_url(lookup, "WECHAT_OPEN_BASE", DEFAULT_OPEN_BASE),
+            web_origins: crate::shared::origins::parse(lookup("WEB_ORIGINS").as_deref()),
+            ticket_min_refresh: parse_u64(lookup, "JSAPI_TICKET_MIN_REFRESH_SECONDS", 60),
+            web_login_ttl: parse_u64(lookup, "WEB_LOGIN_TTL_SECONDS", 600).and_then(|v| match v {
+                1..=3600 => Ok(v),
+                _ => Err(ApiError::config("WEB_LOGIN_TTL_SECONDS", "must be 1-3600")),
+            }),
+            // WeChat's expire_seconds: at most 30 days; an attempt needs far less.
+            scan_login_ttl: parse_u64(lookup, "SCAN_LOGIN_TTL_SECONDS", 300).and_then(|v| match v {
+                1..=3600 => Ok(v),
+                _ => Err(ApiError::config("SCAN_LOGIN_TTL_SECONDS", "must be 1-3600")),
+            }),
             token_api,
             session_ttl: parse_u64(lookup, "SESSION_TTL_SECONDS", DEFAULT_SESSION_TTL).and_then(|v| {
                 if v >= 60 {
@@ -429,6 +452,52 @@ impl Config {
             self.default_app.clone()?;
         }
         Err(ApiError::not_found(format!("app id {id} is not configured (WECHAT_APPID / WECHAT_APPS)")))
+    }
+
+    /// The official account a request is for: `appid` when given (it must be configured as
+    /// one), else the first configured official account.
+    pub fn official_account(&self, appid: Option<&str>) -> ApiResult<AppConfig> {
+        let requested = appid.map(str::trim).filter(|id| !id.is_empty());
+        let app = match requested {
+            Some(id) => self.app(Some(id))?,
+            None => {
+                let first = self.default_app.iter().chain(self.further_apps.iter().flatten()).find(|a| a.is_official_account());
+                first.cloned().ok_or_else(|| {
+                    ApiError::config(
+                        "WECHAT_APPS",
+                        r#"has no official account (an entry {"appid", "app_type": "official_account"}, or WECHAT_APP_TYPE)"#,
+                    )
+                })?
+            }
+        };
+        if !app.is_official_account() {
+            return Err(ApiError::bad_request(
+                "not_an_official_account",
+                format!("app {} is a mini program; this route is for an official account", app.appid),
+            ));
+        }
+        Ok(app)
+    }
+
+    /// How old a jsapi_ticket must be before a page's report that WeChat rejected it refreshes
+    /// it (`JSAPI_TICKET_MIN_REFRESH_SECONDS`): reports cannot burn the ticket quota.
+    pub fn ticket_min_refresh(&self) -> ApiResult<u64> {
+        self.ticket_min_refresh.clone()
+    }
+
+    /// How long a web login may take from `/oauth/start` to the callback (`WEB_LOGIN_TTL_SECONDS`).
+    pub fn web_login_ttl(&self) -> ApiResult<u64> {
+        self.web_login_ttl.clone()
+    }
+
+    /// How long a scan-to-login QR code and its attempt live (`SCAN_LOGIN_TTL_SECONDS`).
+    pub fn scan_login_ttl(&self) -> ApiResult<u64> {
+        self.scan_login_ttl.clone()
+    }
+
+    /// The origins web pages may come from (`WEB_ORIGINS`).
+    pub fn web_origins(&self) -> ApiResult<Vec<String>> {
+        self.web_origins.clone()
     }
 
     /// Every configured app id, the default first (for the cron's health pass).
@@ -513,6 +582,10 @@ impl Config {
         note(self.rate_limits.clone().map(drop));
         note(self.cs_keywords.clone().map(drop));
         note(self.business_webhook.clone().map(drop));
+        note(self.web_origins.clone().map(drop));
+        note(self.web_login_ttl.clone().map(drop));
+        note(self.ticket_min_refresh.clone().map(drop));
+        note(self.scan_login_ttl.clone().map(drop));
         note(self.default_app.clone().map(drop));
         note(self.further_apps.clone().map(drop));
         for app in self.default_app.iter().chain(self.further_apps.iter().flatten()) {

@@ -14,6 +14,10 @@ pub enum Api {
     CheckSession,
     QrCode,
     Messages,
+    /// Official-account web authorization: `sns/oauth2/access_token`, `sns/userinfo`.
+    OAuth,
+    /// Official-account template messages (`message/template/send`).
+    Template,
     Generic,
 }
 
@@ -50,6 +54,17 @@ pub fn map(api: Api, code: i64, errmsg: &str) -> ApiError {
             "invalid_login_code",
             "the login code is invalid, expired or already used: call wx.login again and send the new code",
         ),
+        (Api::OAuth, 40029) => e(400, "oauth_code_invalid", "the authorization code is invalid: start the web login again"),
+        (Api::OAuth, 40163) => e(400, "oauth_code_used", "the authorization code was already used: start the web login again"),
+        (Api::OAuth, 42003) => e(400, "oauth_code_expired", "the authorization code expired (5 minutes): start the web login again"),
+        (Api::OAuth, 48001) => {
+            e(403, "scope_unauthorized", "the user's authorization does not cover this (snsapi_base cannot read a profile)")
+        }
+        (Api::OAuth, 40003) => e(400, "invalid_openid", "the openid does not match the authorization"),
+        (Api::Template, 43004) => e(409, "user_not_following", "the user does not follow the official account"),
+        (Api::Template, 40003) => e(400, "invalid_openid", "the openid is not a user of this official account"),
+        (Api::Template, 40037) => e(400, "invalid_template_id", "the template id is not in the account's templates"),
+        (Api::Template, 47003) => e(400, "invalid_template_data", "WeChat rejected the template data"),
         (Api::Login, 40226) => e(403, "login_blocked", "WeChat blocked this login as high-risk"),
         (Api::Phone, 40029) => e(400, "invalid_phone_code", "the phone code is invalid, expired or already used: ask the user again"),
         (Api::Phone, 40013) => e(400, "invalid_phone_code", "the phone code belongs to another app"),

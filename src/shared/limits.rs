@@ -17,6 +17,9 @@ pub enum Limit {
     QrPerSession,
     /// New QR codes (cache misses) per app, whoever asks.
     QrPerApp,
+    /// Web logins started (`/oauth/start`, scan-to-login) and JS-SDK signatures, per client IP:
+    /// each can cost a WeChat call or a QR code.
+    Web,
 }
 
 impl Limit {
@@ -25,6 +28,7 @@ impl Limit {
             Limit::Login => "LOGIN_LIMITER",
             Limit::QrPerSession => "QR_SESSION_LIMITER",
             Limit::QrPerApp => "QR_APP_LIMITER",
+            Limit::Web => "WEB_LIMITER",
         }
     }
 
@@ -33,6 +37,7 @@ impl Limit {
             Limit::Login => "too many login attempts from this client; wait a minute",
             Limit::QrPerSession => "this session made too many new QR codes; wait a minute",
             Limit::QrPerApp => "this app made too many new QR codes; wait a minute",
+            Limit::Web => "too many web logins or JS-SDK signatures from this client; wait a minute",
         }
     }
 }

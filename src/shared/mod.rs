@@ -23,6 +23,7 @@ pub mod error;
 pub mod fields;
 pub mod image;
 pub mod objects;
+pub mod origins;
 pub mod seal;
 pub mod urls;
 

@@ -31,26 +31,47 @@ pub fn error_from_body(status: u16, value: &Value) -> ApiError {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use wire::{call, call_name, serve};
+pub use wire::{call, call_name, call_raw, get_json, put_json, serve};
 
 #[cfg(target_arch = "wasm32")]
 mod wire {
     use super::{error_from_body, ObjectCall};
     use crate::shared::error::{ApiError, ApiResult};
     use crate::shared::http::{error_response, json};
+    use serde::Serialize;
     use worker::{Env, Method, Request, RequestInit, Response};
 
-    /// Sends `call` to the object named `name` in the namespace `binding`.
-    pub async fn call<C: ObjectCall>(env: &Env, binding: &str, name: &str, call: &C) -> ApiResult<C::Answer> {
-        let unavailable =
-            |what: &str| ApiError::unavailable(format!("the {binding} object is unavailable ({what}); retry shortly"));
+    fn unavailable(binding: &str, what: &str) -> ApiError {
+        ApiError::unavailable(format!("the {binding} object is unavailable ({what}); retry shortly"))
+    }
+
+    async fn send<B: Serialize>(env: &Env, binding: &str, name: &str, call_name: &str, call: &B) -> ApiResult<Response> {
         let namespace = env.durable_object(binding).map_err(|_| ApiError::config(binding, "is not bound (a Durable Object)"))?;
-        let stub = namespace.id_from_name(name).and_then(|id| id.get_stub()).map_err(|_| unavailable("stub"))?;
+        let stub = namespace.id_from_name(name).and_then(|id| id.get_stub()).map_err(|_| unavailable(binding, "stub"))?;
         let body = serde_json::to_string(call).map_err(|_| ApiError::internal("could not encode an object call"))?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_body(Some(body.into()));
-        let req = Request::new_with_init(&format!("https://object/{}", C::NAME), &init).map_err(|_| unavailable("request"))?;
-        let mut resp: Response = stub.fetch_with_request(req).await.map_err(|_| unavailable("fetch"))?;
+        let req =
+            Request::new_with_init(&format!("https://object/{call_name}"), &init).map_err(|_| unavailable(binding, "request"))?;
+        stub.fetch_with_request(req).await.map_err(|_| unavailable(binding, "fetch"))
+    }
+
+    /// Sends a call whose answer is not JSON (a stream): the object's response as it is when
+    /// it is a 200, else its error.
+    pub async fn call_raw<B: Serialize>(env: &Env, binding: &str, name: &str, call_name: &str, call: &B) -> ApiResult<Response> {
+        let mut resp = send(env, binding, name, call_name, call).await?;
+        if resp.status_code() == 200 {
+            return Ok(resp);
+        }
+        let status = resp.status_code();
+        let text = resp.text().await.map_err(|_| unavailable(binding, "body"))?;
+        Err(error_from_body(status, &serde_json::from_str(&text).unwrap_or_default()))
+    }
+
+    /// Sends `call` to the object named `name` in the namespace `binding`.
+    pub async fn call<C: ObjectCall>(env: &Env, binding: &str, name: &str, call: &C) -> ApiResult<C::Answer> {
+        let unavailable = |what: &str| unavailable(binding, what);
+        let mut resp = send(env, binding, name, C::NAME, call).await?;
         let status = resp.status_code();
         let text = resp.text().await.map_err(|_| unavailable("body"))?;
         if status == 200 {
@@ -74,6 +95,21 @@ mod wire {
             Err(_) => Err(ApiError::bad_request("invalid_object_call", format!("a malformed {} call", C::NAME))),
         };
         respond::<C>(answer)
+    }
+
+    /// A value kept in an object's storage as JSON text: serde_json's code is in the Worker
+    /// anyway, while a struct stored through serde-wasm-bindgen costs kilobytes of wasm each.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(storage: &worker::Storage, key: &str) -> worker::Result<Option<T>> {
+        let text: Option<String> = storage.get(key).await?;
+        match text {
+            None => Ok(None),
+            Some(t) => serde_json::from_str(&t).map(Some).map_err(|e| worker::Error::RustError(format!("stored {key}: {e}"))),
+        }
+    }
+
+    pub async fn put_json<T: Serialize>(storage: &worker::Storage, key: &str, value: &T) -> worker::Result<()> {
+        let text = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        storage.put(key, text).await
     }
 
     /// The call name of a request to an object.

@@ -19,6 +19,11 @@ pub const SECRET_B: &str = "sim-secret-0002";
 pub const INTERNAL_KEY: &str = "e2e-internal-key-0123456789abcdef";
 pub const PUSH_TOKEN: &str = "e2epushtoken";
 pub const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+/// The official account of [`Options::official_account`].
+pub const OA_APPID: &str = "wx00000000000000a1";
+pub const OA_SECRET: &str = "sim-secret-oa01";
+/// The web origin allowed by [`Options::official_account`] (`WEB_ORIGINS`).
+pub const WEB_ORIGIN: &str = "https://shop.example.com";
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -42,6 +47,48 @@ fn ensure_built() -> &'static PathBuf {
         assert!(status.success(), "the simulator build failed");
         target_dir().join("debug").join("wechat-sim")
     })
+}
+
+/// A persistence directory with the D1 migrations (`migrations/`) applied, made once per test
+/// binary by `wrangler d1 migrations apply` (as `npm run dev` does) and copied into each
+/// app's own directory: the same schema for every test at a copy's cost, not a wrangler run.
+fn d1_template() -> &'static PathBuf {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let dir = target_dir().join("e2e").join(format!("d1-template-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the D1 template directory");
+        let output = Command::new("node")
+            .current_dir(root())
+            .arg("node_modules/wrangler/bin/wrangler.js")
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(&dir)
+            .env("CI", "true")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run wrangler d1 migrations apply");
+        assert!(
+            output.status.success(),
+            "wrangler d1 migrations apply failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        dir
+    })
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create a directory");
+    for entry in std::fs::read_dir(from).expect("read a directory").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
 }
 
 fn free_port() -> u16 {
@@ -87,6 +134,9 @@ pub struct Options {
     /// Put the default app behind WeChat's IP whitelist and start the nginx relay
     /// (`deploy/relay/`) in front of the simulator's relay port: `secret` or `all` calls.
     pub relay: Option<&'static str>,
+    /// Add the official account [`OA_APPID`], with every app bound to one Open Platform
+    /// account (unionids), `WEB_ORIGINS` = [`WEB_ORIGIN`] and web authorization at the simulator.
+    pub official_account: bool,
 }
 
 impl Options {
@@ -99,6 +149,12 @@ impl Options {
     /// The default app behind the IP whitelist, reached through the relay for `calls`.
     pub fn relay(mut self, calls: &'static str) -> Self {
         self.relay = Some(calls);
+        self
+    }
+
+    /// The official account beside the mini programs (see [`Options::official_account`]).
+    pub fn official_account(mut self) -> Self {
+        self.official_account = true;
         self
     }
 
@@ -152,6 +208,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
 
     let mut sim_cmd = Command::new(&sim_bin);
     sim_cmd.args(["--port", "0", "--app", &format!("{APPID}:{SECRET}"), "--app", &format!("{APPID_B}:{SECRET_B}")]);
+    if opts.official_account {
+        sim_cmd.args(["--oa", &format!("{OA_APPID}:{OA_SECRET}"), "--unionid"]);
+    }
     sim_cmd.args(&opts.sim_args);
     if let Some(calls) = opts.relay {
         sim_cmd.args(["--relay-port", "0", "--ip-whitelist", &format!("{APPID}:{calls}")]);
@@ -170,6 +229,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     };
 
     let state_dir = opts.state_dir.clone().unwrap_or_else(|| dir.join("state"));
+    if !state_dir.join("v3").join("d1").exists() {
+        copy_dir(d1_template(), &state_dir);
+    }
     let mut vars: Vec<(String, String)> = vec![
         ("WECHAT_APPID".into(), APPID.into()),
         ("WECHAT_APP_SECRET".into(), SECRET.into()),
@@ -181,6 +243,15 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         ("WECHAT_PUSH_TOKEN".into(), PUSH_TOKEN.into()),
         ("WECHAT_ENCODING_AES_KEY".into(), AES_KEY.into()),
     ];
+    if opts.official_account {
+        vars.retain(|(n, _)| n != "WECHAT_APPS");
+        vars.push(("WECHAT_APPS".into(), format!(r#"["{APPID_B}", {{"appid": "{OA_APPID}", "app_type": "official_account"}}]"#)));
+        vars.push((format!("WECHAT_APP_SECRET_{OA_APPID}"), OA_SECRET.into()));
+        vars.push((format!("WECHAT_PUSH_TOKEN_{OA_APPID}"), PUSH_TOKEN.into()));
+        vars.push((format!("WECHAT_ENCODING_AES_KEY_{OA_APPID}"), AES_KEY.into()));
+        vars.push(("WECHAT_OPEN_BASE".into(), sim.clone()));
+        vars.push(("WEB_ORIGINS".into(), format!(r#"["{WEB_ORIGIN}"]"#)));
+    }
     if let (Some(url), Some(calls)) = (&relay, opts.relay) {
         vars.push(("WECHAT_RELAY_URL".into(), url.clone()));
         vars.push(("WECHAT_RELAY_KEY".into(), RELAY_KEY.into()));

@@ -91,6 +91,37 @@ fn an_official_account_answers_keywords_and_subscriptions_passively() {
 }
 
 #[test]
+fn an_official_accounts_follows_and_login_scans_become_actions() {
+    let r = Rules { app_type: AppType::OfficialAccount, ..rules() };
+    let event = |name: &str, key: Option<&str>| PushMessage {
+        event: Some(name.into()),
+        event_key: key.map(Into::into),
+        ticket: key.map(|_| "TICKET".into()),
+        ..enter_session()
+    };
+    let scene = format!("login_{}", "ab".repeat(12));
+    // wechat-oa.md §6.2: a new follower's subscribe with qrscene_<scene>; a follower's SCAN.
+    assert_eq!(
+        plan(&r, &event("subscribe", Some(&format!("qrscene_{scene}")))).actions,
+        vec![Action::ScanLogin { scene: scene.clone(), openid: "o_user".into(), new_follower: true }]
+    );
+    assert_eq!(
+        plan(&r, &event("SCAN", Some(&scene))).actions,
+        vec![Action::ScanLogin { scene: scene.clone(), openid: "o_user".into(), new_follower: false }]
+    );
+    // Other follows (a plain one, another QR code's) fill the directory; leaving too.
+    for key in [None, Some("qrscene_123123")] {
+        assert_eq!(plan(&r, &event("subscribe", key)).actions, vec![Action::Follow { openid: "o_user".into(), following: true }]);
+    }
+    assert_eq!(plan(&r, &event("unsubscribe", None)).actions, vec![Action::Follow { openid: "o_user".into(), following: false }]);
+    assert!(plan(&r, &event("SCAN", Some("123123"))).actions.is_empty());
+    // A mini program's events are not official-account follows.
+    assert!(plan(&rules(), &event("subscribe", None)).actions.is_empty());
+    // Both run safely twice (a redelivery's outbox retry).
+    assert!(crate::push::ledger::is_idempotent(&Action::Follow { openid: "o".into(), following: true }));
+}
+
+#[test]
 fn unknown_types_and_events_get_success_and_are_still_forwarded() {
     let r = Rules { forward: true, ..rules() };
     let odd = PushMessage { msg_type: "event".into(), event: Some("wxa_media_check".into()), ..message("event") };

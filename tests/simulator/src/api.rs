@@ -40,6 +40,17 @@ const ROUTES: &[(&str, Verb, Handler)] = &[
     ("/wxa/business/getuserphonenumber", Verb::Post, phone::get_user_phone_number),
     ("/cgi-bin/get_api_domain_ip", Verb::Get, server_ip::api_domain_ip),
     ("/cgi-bin/getcallbackip", Verb::Get, server_ip::callback_ip),
+    // Official accounts (`oa`). The authorize page is on open.weixin.qq.com, a browser's GET.
+    ("/connect/oauth2/authorize", Verb::Get, crate::oa::oauth::authorize),
+    ("/sns/oauth2/access_token", Verb::Get, crate::oa::oauth::access_token),
+    ("/sns/oauth2/refresh_token", Verb::Get, crate::oa::oauth::refresh_token),
+    ("/sns/userinfo", Verb::Get, crate::oa::oauth::userinfo),
+    ("/sns/auth", Verb::Get, crate::oa::oauth::auth),
+    ("/cgi-bin/ticket/getticket", Verb::Get, crate::oa::ticket::getticket),
+    ("/cgi-bin/template/get_all_private_template", Verb::Get, crate::oa::template::get_all_private_template),
+    ("/cgi-bin/message/template/send", Verb::Post, crate::oa::template::send),
+    ("/cgi-bin/message/subscribe/bizsend", Verb::Post, crate::oa::template::bizsend),
+    ("/cgi-bin/user/info", Verb::Get, crate::oa::users::user_info),
     ("/wxa/getwxacodeunlimit", Verb::Post, qrcode::unlimited),
     ("/wxa/getwxacode", Verb::Post, qrcode::limited),
     ("/cgi-bin/wxaapp/createwxaqrcode", Verb::Post, qrcode::classic),
@@ -54,6 +65,8 @@ const ROUTES: &[(&str, Verb, Handler)] = &[
     ("/cgi-bin/message/subscribe/send", Verb::Post, crate::subscribe::send),
     ("/wxaapi/newtmpl/gettemplate", Verb::Get, crate::templates::gettemplate),
     ("/wxa/msg_sec_check", Verb::Post, crate::security::msg_sec_check),
+    // WeChat Pay's shipping management (发货信息管理), a mini-program API.
+    ("/wxa/sec/order/upload_shipping_info", Verb::Post, crate::pay::shipping::upload_shipping_info),
     // The ten analytics reports (§11), one handler.
     ("/datacube/getweanalysisappiddailysummarytrend", Verb::Post, crate::datacube::report),
     ("/datacube/getweanalysisappiddailyvisittrend", Verb::Post, crate::datacube::report),
@@ -72,6 +85,10 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// Axum fallback: every path outside `/_sim/`.
 pub async fn handle(State(sim): State<Arc<Sim>>, request: Request) -> Response {
+    // WeChat Pay (api.mch.weixin.qq.com) signs and answers differently: its own wire (`pay`).
+    if request.uri().path().starts_with("/v3/") {
+        return crate::pay::handle(sim, request).await;
+    }
     let origin = Origin {
         via: request.extensions().get::<Via>().copied().unwrap_or_default(),
         peer: request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0),
@@ -100,7 +117,7 @@ async fn read_call(request: Request) -> Call {
     let query = parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
     // A body that cannot be read in full is treated as absent; the endpoint then says so.
     let body = axum::body::to_bytes(body, MAX_BODY).await.unwrap_or_default();
-    Call { method: parts.method, path: parts.uri.path().to_string(), query, body }
+    Call { method: parts.method, path: parts.uri.path().to_string(), query, body, headers: parts.headers }
 }
 
 fn answer(sim: &Sim, call: &Call, origin: Origin, fault: Option<&FaultRule>) -> Reply {
@@ -163,7 +180,8 @@ fn record(sim: &Sim, call: &Call, origin: Origin, at: i64, fault: Option<&FaultR
         .param("appid")
         .map(str::to_string)
         .or_else(|| body_appid(call))
-        .or_else(|| call.param("access_token").and_then(|t| state.tokens.get(t)).map(|r| r.appid.clone()));
+        .or_else(|| call.param("access_token").and_then(|t| state.tokens.get(t)).map(|r| r.appid.clone()))
+        .or_else(|| call.param("access_token").and_then(|t| state.oa.user_token_appid(t)));
     if let Some(app) = appid.as_ref().and_then(|a| state.apps.get_mut(a)) {
         app.count_call(day_of(at), &call.path);
     }
@@ -231,5 +249,10 @@ fn into_response(reply: Reply) -> Response {
     let mut response = Response::new(Body::from(reply.body));
     *response.status_mut() = status;
     response.headers_mut().insert(header::CONTENT_TYPE, content_type);
+    for (name, value) in &reply.headers {
+        if let (Ok(name), Ok(value)) = (header::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+            response.headers_mut().insert(name, value);
+        }
+    }
     response
 }

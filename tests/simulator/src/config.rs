@@ -6,25 +6,59 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
-/// One mini-program the simulator knows: its AppID, AppSecret, and whether it is bound to an
-/// Open Platform account (then every new user gets a `unionid`).
+/// One app the simulator knows: its AppID, AppSecret, whether it is bound to an Open Platform
+/// account (then every new user gets a `unionid`), and its kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppConfig {
     pub appid: String,
     pub secret: String,
     pub unionid: bool,
+    pub kind: AppKind,
+}
+
+/// A mini-program (`--app`) or an official account (`--oa`, a service account: web
+/// authorization, JS-SDK tickets, template messages, followers). Each kind's own endpoints
+/// answer the other's credentials with 48001.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AppKind {
+    #[default]
+    MiniProgram,
+    OfficialAccount,
+}
+
+impl AppKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            AppKind::MiniProgram => "mini_program",
+            AppKind::OfficialAccount => "official_account",
+        }
+    }
 }
 
 impl AppConfig {
+    /// A mini-program.
     pub fn new(appid: &str, secret: &str) -> Self {
-        AppConfig { appid: appid.to_string(), secret: secret.to_string(), unionid: false }
+        AppConfig { appid: appid.to_string(), secret: secret.to_string(), unionid: false, kind: AppKind::MiniProgram }
     }
 
-    /// Parses the CLI form `APPID:SECRET`.
+    /// An official account.
+    pub fn official_account(appid: &str, secret: &str) -> Self {
+        AppConfig { kind: AppKind::OfficialAccount, ..AppConfig::new(appid, secret) }
+    }
+
+    /// Parses the CLI form `APPID:SECRET` (of `--app`).
     pub fn parse(spec: &str) -> Result<Self, String> {
+        Self::parse_as(spec, AppKind::MiniProgram)
+    }
+
+    /// Parses `APPID:SECRET` of `--app` or `--oa`.
+    pub fn parse_as(spec: &str, kind: AppKind) -> Result<Self, String> {
+        let flag = if kind == AppKind::OfficialAccount { "--oa" } else { "--app" };
         match spec.split_once(':') {
-            Some((appid, secret)) if !appid.is_empty() && !secret.is_empty() => Ok(AppConfig::new(appid, secret)),
-            _ => Err(format!("--app expects APPID:SECRET, got {spec:?}")),
+            Some((appid, secret)) if !appid.is_empty() && !secret.is_empty() => {
+                Ok(AppConfig { kind, ..AppConfig::new(appid, secret) })
+            }
+            _ => Err(format!("{flag} expects APPID:SECRET, got {spec:?}")),
         }
     }
 }
@@ -50,6 +84,8 @@ pub struct Config {
     pub freeze_clock: bool,
     /// Print the "listening" line and one human line per request to stdout.
     pub print_log: bool,
+    /// WeChat Pay: the merchants known from the start, the notify time scale (`pay`).
+    pub pay: crate::pay::PaySetup,
 }
 
 pub const DEFAULT_APPID: &str = "wx0000000000000001";
@@ -67,6 +103,7 @@ impl Default for Config {
             limits: Limits::default(),
             freeze_clock: false,
             print_log: false,
+            pay: crate::pay::PaySetup::default(),
         }
     }
 }
@@ -113,6 +150,21 @@ pub struct Limits {
     pub typing_interaction_window: i64,
     /// ...and lasts this long (45081 when set again before).
     pub typing_duration: i64,
+    /// Official accounts (wechat-oa.md §1–§3): life of a JS-SDK ticket (`jsapi`, `wx_card`), on
+    /// its own clock, not the token's (`--ticket-lifetime`)...
+    pub ticket_lifetime: i64,
+    /// ...and how long one superseded by a newer ticket keeps working.
+    pub ticket_overlap: i64,
+    /// Life of a web-authorization code (single use).
+    pub oauth_code_lifetime: i64,
+    /// Life of a user access_token from `sns/oauth2/*`, and of its refresh_token (30 days).
+    pub oauth_token_lifetime: i64,
+    pub oauth_refresh_lifetime: i64,
+    /// `sns/oauth2/access_token` also gives the unionid for `snsapi_base` (captures show it; the
+    /// doc says `snsapi_userinfo` only; `--unionid-on-base`).
+    pub oauth_unionid_on_base: bool,
+    /// A template message repeating a `client_msg_id` this soon answers the first one's msgid.
+    pub client_msg_id_window: i64,
 }
 
 impl Default for Limits {
@@ -137,6 +189,13 @@ impl Default for Limits {
             cs_text_max_bytes: 2048,
             typing_interaction_window: 30,
             typing_duration: 15,
+            ticket_lifetime: 7200,
+            ticket_overlap: 300,
+            oauth_code_lifetime: 300,
+            oauth_token_lifetime: 7200,
+            oauth_refresh_lifetime: 30 * 86_400,
+            oauth_unionid_on_base: false,
+            client_msg_id_window: 600,
         }
     }
 }
@@ -161,6 +220,12 @@ impl Limits {
             ("cs_session_window", self.cs_session_window),
             ("typing_interaction_window", self.typing_interaction_window),
             ("typing_duration", self.typing_duration),
+            ("ticket_lifetime", self.ticket_lifetime),
+            ("ticket_overlap", self.ticket_overlap),
+            ("oauth_code_lifetime", self.oauth_code_lifetime),
+            ("oauth_token_lifetime", self.oauth_token_lifetime),
+            ("oauth_refresh_lifetime", self.oauth_refresh_lifetime),
+            ("client_msg_id_window", self.client_msg_id_window),
         ];
         match non_negative.iter().find(|(_, v)| *v < 0) {
             Some((name, v)) => Err(format!("{name} must not be negative, got {v}")),
@@ -176,6 +241,8 @@ mod tests {
     #[test]
     fn an_app_spec_needs_both_halves() {
         assert_eq!(AppConfig::parse("wx1:s").map(|a| a.secret), Ok("s".to_string()));
+        assert_eq!(AppConfig::parse_as("wx1:s", AppKind::OfficialAccount).map(|a| a.kind), Ok(AppKind::OfficialAccount));
+        assert!(AppConfig::parse_as("wx1", AppKind::OfficialAccount).is_err_and(|e| e.starts_with("--oa")));
         assert!(AppConfig::parse("wx1").is_err());
         assert!(AppConfig::parse(":s").is_err());
         assert!(AppConfig::parse("wx1:").is_err());

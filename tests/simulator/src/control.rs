@@ -47,6 +47,13 @@ pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/_sim/templates", post(crate::templates::set))
         .route("/_sim/subscriptions", get(crate::templates::show).post(crate::templates::grant))
         .route("/_sim/risky_words", get(crate::security::risky_words).post(crate::security::set_risky_words))
+        .route("/_sim/oa/follow", post(crate::oa::users::follow))
+        .route("/_sim/oa/templates", post(crate::oa::template::set))
+        .route("/_sim/oa/messages", get(crate::oa::template::messages))
+        .route("/_sim/tickets", get(crate::oa::ticket::show))
+        .route("/_sim/tickets/invalidate", post(crate::oa::ticket::invalidate))
+        .route("/_sim/tickets/next", post(crate::oa::ticket::next))
+        .route("/_sim/jssdk/check", post(crate::oa::ticket::check))
         .route("/_sim/log", get(log))
         .route("/_sim/log/clear", post(log_clear))
         .route("/_sim/faults", get(faults_list).post(faults_add).delete(faults_clear))
@@ -56,6 +63,7 @@ pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/_sim/limits", get(limits_show).post(limits_update))
         .route("/_sim/whitelist", get(whitelist_show).post(whitelist_set))
         .route("/_sim/reset", post(reset))
+        .merge(crate::pay::routes())
         .route("/_sim/{*rest}", axum::routing::any(unknown))
         .method_not_allowed_fallback(wrong_method)
         .route_layer(middleware::from_fn_with_state(sim, console))
@@ -113,8 +121,10 @@ async fn console(Shared(sim): Shared<Arc<Sim>>, request: Request, next: Next) ->
 
 async fn health(Shared(sim): Shared<Arc<Sim>>) -> Json<Value> {
     let apps: Vec<String> = sim.config.apps.iter().map(|a| a.appid.clone()).collect();
+    let official_accounts: Vec<&String> =
+        sim.config.apps.iter().filter(|a| a.kind == crate::config::AppKind::OfficialAccount).map(|a| &a.appid).collect();
     let relay = sim.relay_addr.map(|a| format!("http://{a}"));
-    Json(json!({"ok": true, "apps": apps, "now": sim.clock.now(), "relay": relay}))
+    Json(json!({"ok": true, "apps": apps, "official_accounts": official_accounts, "now": sim.clock.now(), "relay": relay}))
 }
 
 async fn clock(Shared(sim): Shared<Arc<Sim>>) -> Json<Value> {

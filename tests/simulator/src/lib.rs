@@ -25,6 +25,16 @@
 //! - `templates` + `subscribe` (`wxaapi/newtmpl/gettemplate`, `message/subscribe/send` and
 //!   the grants) with the value rules in `keywords`, `datacube` (analytics reports, dates in
 //!   [`dates`]), `security` (`wxa/msg_sec_check`).
+//! - `oa`: official accounts (`--oa`, wechat-oa.md): web authorization (`oa::oauth`: the
+//!   `open.weixin.qq.com` authorize page, `sns/oauth2/*`, `sns/userinfo`, `sns/auth`), JS-SDK
+//!   tickets and the `wx.config` check (`oa::ticket`), template messages and `bizsend`
+//!   (`oa::template`), followers and `user/info` (`oa::users`), and the scan / follow / unfollow
+//!   push actions (`oa::scan`). A person is a unionid: each app gives them its own openid.
+//! - [`pay`]: WeChat Pay APIv3 (wechat-pay.md §10): the `/v3/…` API with the merchant's
+//!   signature checked and answers signed by the simulator's own platform keys (public key and
+//!   platform certificate), orders, a user paying, notifies with the real retry schedule and
+//!   duplicates/tampering on request, refunds, `/v3/certificates`, and
+//!   `wxa/sec/order/upload_shipping_info`. Its routes, `/_sim/pay/…` included, are listed there.
 //! - [`wire`]: the push protocol itself (signatures, the AES envelope, the `<xml>` reader and
 //!   writer, messages, replies), public so end-to-end tests build and read pushes with it.
 //!
@@ -36,7 +46,7 @@
 //!
 //! | route | body / query | answer |
 //! | --- | --- | --- |
-//! | `GET /_sim/health` | | `{"ok","apps","now","relay"}` (`relay`: the relay port's URL, or null) |
+//! | `GET /_sim/health` | | `{"ok","apps","official_accounts","now","relay"}` (`apps`: every app, `--app` and `--oa`; `official_accounts`: the `--oa` ones; `relay`: the relay port's URL, or null) |
 //! | `GET /_sim/clock` | | `{"now","frozen"}` |
 //! | `POST /_sim/clock/advance` | `{"seconds"}` (>= 0) | `{"now","frozen"}` |
 //! | `POST /_sim/clock/freeze` | `{"frozen"?: true}` | `{"now","frozen"}` |
@@ -60,14 +70,34 @@
 //! | `POST /_sim/subscriptions` | `{"appid"?,"openid","template_id","count"?: 1}` | `{"openid","template_id","remaining"}` |
 //! | `GET /_sim/subscriptions` | `?appid=&openid=` | `{"subscriptions":[{"openid","template_id","remaining"}]}` |
 //! | `GET`/`POST /_sim/risky_words` | `{"appid"?,"risky_words":[..]}` / `?appid=` | `{"appid","risky_words"}` (`msg_sec_check`) |
-//! | `POST /_sim/push` | `{"url","token","appid"?,"aes_key"?,"format"?: "xml"\|"json","mode"?: "plain"\|"compatible"\|"safe","official_account"?,"to_user_name"?,"action":{"type":"text"\|"image"\|"miniprogrampage"\|"enter_session"\|"event"\|"raw",..},"deliveries"?: 3,"timeout_ms"?: 5000,"force_deliveries"?,"concurrent"?,"same_params_on_retry"?: true,"timestamp"?,"tamper"?}` (details in `push.rs`) | `{"push","openid","msg_id"?,"create_time","deliveries":[..],"outcome","reply_content"?,"reason"?,"user_saw"?}` |
+//! | `POST /_sim/push` | `{"url","token","appid"?,"aes_key"?,"format"?: "xml"\|"json","mode"?: "plain"\|"compatible"\|"safe","official_account"?,"to_user_name"?,"action":{"type":"text"\|"image"\|"miniprogrampage"\|"enter_session"\|"event"\|"raw"\|"scan"\|"follow"\|"unfollow",..},"deliveries"?: 3,"timeout_ms"?: 5000,"force_deliveries"?,"concurrent"?,"same_params_on_retry"?: true,"timestamp"?,"tamper"?}` (details in `push.rs`) | `{"push","openid","msg_id"?,"create_time","deliveries":[..],"outcome","reply_content"?,"reason"?,"user_saw"?}` |
 //! | `POST /_sim/push/verify` | `{"url","token","timeout_ms"?}` | `{"ok","status","body","echostr","outcome"}` |
 //! | `GET /_sim/push/log` | `?push=` | `{"deliveries":[..],"user_events":[{"push","openid","kind","saw","at"}]}` |
 //! | `POST /_sim/push/log/clear` | | `{"ok"}` |
 //! | `GET /_sim/media` | `?appid=` | `{"media":[{"media_id","appid","created_at","expires_at","size","filename","content_type"}]}` |
 //! | `GET /_sim/whitelist` | `?appid=` | `{"appid","enabled","scope"}`; without `appid`, `{"whitelist":[..],"relay"}` |
 //! | `POST /_sim/whitelist` | `{"appid"?,"enabled"?: true,"scope"?: "secret"\|"all"}` | `{"appid","enabled","scope"}` (`whitelist`: 40164 off the relay port) |
+//! | `POST /_sim/oa/follow` | `{"appid"?,"openid"?,"unionid"?,"following"?: true,"scene"?}` | `{"appid","openid","unionid"?,"following","subscribe_scene"?,"subscribe_time"?}` (creates the user; pushes nothing) |
+//! | `POST /_sim/oa/templates` | `{"appid"?,"templates":[{"template_id","title","content","example"?,"primary_industry"?,"deputy_industry"?}],"replace"?}` | `{"appid","template_list"}` (as `get_all_private_template` lists them) |
+//! | `GET /_sim/oa/messages` | `?appid=&touser=` | `{"appid","messages":[{"kind":"template"\|"bizsend","msgid"?,"at","touser","template_id","url"\|"page","miniprogram","client_msg_id"?,"data"}]}` |
+//! | `GET /_sim/tickets` | `?appid=` | `{"appid","now","jsapi":{"current","issued_at","expires_at","valid"},"wx_card":{..},"tickets":[{"ticket","type","issued_at","expires_at","invalid_from","valid"}]}` |
+//! | `POST /_sim/tickets/invalidate` | `{"appid"?,"type"?: "jsapi"\|"wx_card"}` | `{"appid","invalidated":[tickets]}` (every valid ticket refused from now on) |
+//! | `POST /_sim/tickets/next` | `{"appid"?,"type"?: "jsapi"\|"wx_card","ticket"}` | `{"appid","type","queued"}` (the next `getticket` of that type hands out this text) |
+//! | `POST /_sim/jssdk/check` | `{"appId","timestamp","nonceStr","signature","url","debug"?,"jsApiList"?,"openTagList"?}` | `{"ok":true,"ticket"}` or `{"ok":false,"errMsg":"config:invalid signature","reason"}` (`wx.config`) |
 //! | `POST /_sim/reset` | | `{"ok"}` (apps, start-up limits and start-up whitelists kept) |
+//! | `/_sim/pay/…` | | WeChat Pay: merchants, settings, keys, paying, notifies, refunds, shipping (see [`pay`]) |
+//!
+//! The `/_sim/oa/...` and `/_sim/tickets` hooks and the official-account push actions default
+//! to the first `--oa` app; naming a mini-program there is a 400.
+//!
+//! # Official-account endpoints (WeChat side, `oa`)
+//!
+//! `GET /connect/oauth2/authorize` (302 to `redirect_uri?code=&state=`, 400 `{"error"}` for a
+//! bad link; user from `X-Sim-Openid`, `X-Sim-Unionid`, `X-Sim-Snapshot: 1`, `X-Sim-Refuse: 1`),
+//! `GET /sns/oauth2/access_token`, `GET /sns/oauth2/refresh_token`, `GET /sns/userinfo`,
+//! `GET /sns/auth`, `GET /cgi-bin/ticket/getticket`, `GET /cgi-bin/template/get_all_private_template`,
+//! `POST /cgi-bin/message/template/send`, `POST /cgi-bin/message/subscribe/bizsend`,
+//! `GET /cgi-bin/user/info`. A mini-program's token or secret gets 48001 on each.
 
 pub mod config;
 pub mod dates;
@@ -85,7 +115,9 @@ mod links;
 mod log;
 mod login;
 mod media;
+mod oa;
 mod open_data;
+pub mod pay;
 mod phone;
 mod push;
 mod qrcode;
@@ -100,7 +132,11 @@ mod users;
 mod whitelist;
 mod wx;
 
-pub use config::{AppConfig, Config, Limits};
+pub use config::{AppConfig, AppKind, Config, Limits};
+/// The JS-SDK `wx.config` signature (wechat-oa.md §2.2), for tests that sign as a page would.
+pub use oa::ticket::jsapi_signature;
+/// WeChat Pay merchants and their signing mode, for `Config::pay`.
+pub use pay::{KeyMode as PayKeyMode, MerchantConfig, PaySetup};
 /// Open-data crypto and the two user-data signatures, exposed so tests can check what the
 /// simulator made against the official vectors.
 pub use sim_crypto::{decrypt_open_data, encrypt_open_data, raw_data_signature, session_signature};
@@ -144,6 +180,12 @@ pub async fn serve(config: Config) -> io::Result<(SocketAddr, JoinHandle<()>)> {
 pub async fn start(config: Config) -> io::Result<Running> {
     let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidInput, e);
     config.limits.validate().map_err(invalid)?;
+    for merchant in &config.pay.merchants {
+        merchant.validate().map_err(invalid)?;
+        if let Some(unknown) = merchant.appids.iter().find(|id| !config.apps.iter().any(|a| &a.appid == *id)) {
+            return Err(invalid(format!("merchant {} is bound to {unknown}, which is no configured app", merchant.mchid)));
+        }
+    }
     if config.apps.is_empty() {
         return Err(invalid("at least one app is needed".into()));
     }

@@ -109,6 +109,7 @@ mod tests {
             path: "/cgi-bin/token".into(),
             query: query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             body: Bytes::from_static(body.as_bytes()),
+            headers: Default::default(),
         }
     }
 

@@ -16,7 +16,10 @@
 //! - `action`: `{"type":"text","openid"?,"content"}`, `{"type":"image","openid"?}`,
 //!   `{"type":"miniprogrampage","openid"?,"title"?,"pagepath"?}`,
 //!   `{"type":"enter_session","openid"?,"session_from"?}`,
-//!   `{"type":"event","openid"?,"event","event_key"?}` or `{"type":"raw","body"}` (sent
+//!   `{"type":"event","openid"?,"event","event_key"?}`, for official accounts
+//!   `{"type":"scan","ticket","openid"?,"unionid"?}`, `{"type":"follow","openid"?,"unionid"?}`,
+//!   `{"type":"unfollow","openid"?,"unionid"?}` (events and follow state per `oa::scan`; the
+//!   app defaults to the first `--oa` one), or `{"type":"raw","body"}` (sent
 //!   byte for byte with `signature`/`timestamp`/`nonce`; in compatible/safe mode also
 //!   `msg_signature` over the body's `Encrypt`, if it has one). Unknown openids become users; a
 //!   message opens the 48 h window, `enter_session` the 1 min one, before delivering. Messages
@@ -135,12 +138,20 @@ fn prepare(sim: &Sim, plan: &Plan) -> Result<Prepared, CtlError> {
     let now = sim.clock.now();
     let create_time = u64::try_from(now).unwrap_or(0);
     let mut guard = sim.lock();
-    let appid = resolve_appid(&guard, plan.appid.as_deref())?;
-    let State { apps, rng, limits, push_log, .. } = &mut *guard;
+    let appid = match plan.action.oa() {
+        Some(_) => crate::oa::resolve_oa_appid(&guard, plan.appid.as_deref())?,
+        None => resolve_appid(&guard, plan.appid.as_deref())?,
+    };
+    let State { apps, rng, limits, push_log, oa_tickets, .. } = &mut *guard;
     let app = apps.get_mut(&appid).ok_or_else(|| CtlError::bad("unknown appid"))?;
     let to_user_name = plan.to_user_name.clone().unwrap_or_else(|| compose::default_to_user_name(&appid));
     let (openid, msg_id, message) = if let Action::Raw { .. } = plan.action {
         (None, None, None)
+    } else if let Some((action, unionid)) = plan.action.oa() {
+        let actor =
+            crate::oa::scan::Actor { openid: plan.action.openid(), unionid, to_user_name: &to_user_name, create_time, now };
+        let (openid, message) = crate::oa::scan::event(app, rng, oa_tickets, action, &actor)?;
+        (Some(openid), None, Some(message))
     } else {
         let openid = plan.action.openid().map_or_else(|| ids::openid(rng), str::to_string);
         let user = app.users.entry(openid.clone()).or_insert_with(|| {

@@ -57,6 +57,10 @@ pub struct State {
     pub media: crate::media::MediaStore,
     /// Official-account QR tickets by their text (`qrcode/create`, `showqrcode`).
     pub oa_tickets: HashMap<String, crate::qrcode::OaTicket>,
+    /// WeChat Pay: merchants, orders, refunds, notifies (`pay`).
+    pub pay: crate::pay::PayState,
+    /// Official accounts: OAuth codes, user tokens, JS-SDK tickets (`oa`).
+    pub oa: crate::oa::OaState,
 }
 
 impl State {
@@ -86,6 +90,8 @@ impl State {
             push_log: crate::push::PushLog::default(),
             media: crate::media::MediaStore::default(),
             oa_tickets: HashMap::new(),
+            pay: crate::pay::PayState::new(&config.pay),
+            oa: crate::oa::OaState::new(config),
         }
     }
 }
@@ -94,6 +100,8 @@ pub struct App {
     pub appid: String,
     pub secret: String,
     pub unionid_bound: bool,
+    /// A mini-program or an official account (`--oa`).
+    pub kind: crate::config::AppKind,
     pub users: HashMap<String, User>,
     /// The latest `cgi-bin/token` token (older ones live on in `State::tokens`).
     pub classic: Option<String>,
@@ -114,6 +122,8 @@ pub struct App {
     pub risky_words: Vec<String>,
     /// The IP whitelist: off, or which calls must come through the relay port (`whitelist`).
     pub ip_whitelist: Option<crate::whitelist::Scope>,
+    /// An official account's followers, private templates, messages and tickets (`oa`).
+    pub oa: crate::oa::OaApp,
 }
 
 impl App {
@@ -122,6 +132,7 @@ impl App {
             appid: config.appid.clone(),
             secret: config.secret.clone(),
             unionid_bound: config.unionid,
+            kind: config.kind,
             users: HashMap::new(),
             classic: None,
             classic_today: WindowCounter::default(),
@@ -136,6 +147,7 @@ impl App {
             templates: crate::templates::Templates::default(),
             risky_words: crate::security::default_risky_words(),
             ip_whitelist: None,
+            oa: crate::oa::OaApp::default(),
         }
     }
 

@@ -19,15 +19,16 @@ pub fn wx_error(state: &mut State, code: i64, message: &str) -> Reply {
     Reply::json(json!({"errcode": code, "errmsg": format!("{message} rid: {rid}")}))
 }
 
-/// Why a send was refused: the errcode and its errmsg (without the rid).
-struct Refusal(i64, String);
+/// Why a send was refused: the errcode and its errmsg (without the rid). Shared with the
+/// official account's `bizsend` (`oa::template`).
+pub(crate) struct Refusal(pub i64, pub String);
 
 impl Refusal {
-    fn plain(code: i64) -> Refusal {
+    pub(crate) fn plain(code: i64) -> Refusal {
         Refusal(code, wx::errmsg(code).to_string())
     }
 
-    fn data(what: String) -> Refusal {
+    pub(crate) fn data(what: String) -> Refusal {
         Refusal(47003, format!("argument invalid! {what}"))
     }
 }
@@ -100,7 +101,7 @@ fn deliver(state: &mut State, appid: &str, body: &Map<String, Value>) -> Result<
 
 /// Every keyword of the template, each value under its type's rule; no keyword the template
 /// lacks. The errmsg names the field the way WeChat does: `data.thing1.value is empty`.
-fn check_data(template: &Template, data: Option<&Value>) -> Result<(), Refusal> {
+pub(crate) fn check_data(template: &Template, data: Option<&Value>) -> Result<(), Refusal> {
     let data = match data {
         None | Some(Value::Null) => return Err(Refusal::data("data is empty".into())),
         Some(Value::Object(data)) => data,

@@ -36,7 +36,9 @@ pub async fn login_code(Shared(sim): Shared<Arc<Sim>>, body: Bytes) -> Ctl {
     let appid = resolve_appid(&guard, req.appid.as_deref())?;
     let State { apps, login_codes, rng, limits, .. } = &mut *guard;
     let app = apps.get_mut(&appid).ok_or_else(|| CtlError::bad("unknown appid"))?;
-    let openid = req.openid.unwrap_or_else(|| ids::openid(rng));
+    // A unionid names a person: the same one logging in again is the same user.
+    let known = req.unionid.as_ref().and_then(|u| app.users.values().find(|x| x.unionid.as_ref() == Some(u)));
+    let openid = req.openid.clone().or_else(|| known.map(|x| x.openid.clone())).unwrap_or_else(|| ids::openid(rng));
     let user = app.users.entry(openid.clone()).or_insert_with(|| {
         let unionid = req.unionid.clone().or_else(|| app.unionid_bound.then(|| ids::openid(rng)));
         User::new(openid.clone(), unionid)

@@ -65,8 +65,11 @@ impl Via {
 }
 
 /// The calls that carry the AppSecret. `clear_quota/v2` is not simulated (a 404), listed so
-/// the rule is complete should it be.
-pub const SECRET_PATHS: &[&str] = &["/cgi-bin/token", "/cgi-bin/stable_token", "/sns/jscode2session", "/cgi-bin/clear_quota/v2"];
+/// the rule is complete should it be. An official account's `sns/oauth2/access_token` takes
+/// the secret too; its other `sns/*` calls carry a user token (or, for `refresh_token`, only the
+/// appid) and are not checked.
+pub const SECRET_PATHS: &[&str] =
+    &["/cgi-bin/token", "/cgi-bin/stable_token", "/sns/jscode2session", "/cgi-bin/clear_quota/v2", "/sns/oauth2/access_token"];
 
 /// The app whose whitelist refuses this call, if one does.
 pub fn refusing_app(state: &State, call: &Call, via: Via) -> Option<String> {

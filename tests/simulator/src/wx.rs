@@ -3,7 +3,7 @@
 //! errmsg ending in ` rid: xxxxxxxx-xxxxxxxx-xxxxxxxx`.
 
 use axum::body::Bytes;
-use axum::http::Method;
+use axum::http::{HeaderMap, Method};
 use serde_json::{json, Map, Value};
 
 pub const JSON_CONTENT_TYPE: &str = "application/json; encoding=utf-8";
@@ -14,6 +14,8 @@ pub struct Call {
     pub path: String,
     pub query: Vec<(String, String)>,
     pub body: Bytes,
+    /// The request headers (the official account's authorize page reads `X-Sim-*` from them).
+    pub headers: HeaderMap,
 }
 
 impl Call {
@@ -62,6 +64,8 @@ pub struct Reply {
     pub errcode: Option<i64>,
     /// A short, secret-free remark for the console line (e.g. a token prefix).
     pub note: Option<String>,
+    /// Further response headers (e.g. `location` of a redirect); lower-case names.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
@@ -74,6 +78,7 @@ impl Reply {
             body: value.to_string().into_bytes(),
             errcode,
             note: None,
+            headers: Vec::new(),
         }
     }
 
@@ -92,11 +97,23 @@ impl Reply {
 
     /// A non-WeChat answer, e.g. the HTML page a load balancer sends with a 5xx.
     pub fn page(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
-        Reply { status, content_type: content_type.to_string(), body: body.into(), errcode: None, note: None }
+        Reply {
+            status,
+            content_type: content_type.to_string(),
+            body: body.into(),
+            errcode: None,
+            note: None,
+            headers: Vec::new(),
+        }
     }
 
     pub fn with_note(mut self, note: impl Into<String>) -> Reply {
         self.note = Some(note.into());
+        self
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
+        self.headers.push((name, value.into()));
         self
     }
 }
@@ -172,6 +189,7 @@ mod tests {
             path: "/x".into(),
             query: vec![],
             body: Bytes::from_static(body.as_bytes()),
+            headers: HeaderMap::new(),
         };
         assert_eq!(call("").json_object().err(), Some(WxErr(44002)));
         assert_eq!(call("appid=wx1").json_object().err(), Some(WxErr(47001)));

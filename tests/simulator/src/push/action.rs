@@ -1,6 +1,7 @@
 //! What the user did (the `action` of `/_sim/push`) and how a push may be spoiled on purpose
 //! (`tamper`), as the request names them.
 
+use crate::oa::scan::OaAction;
 use serde::Deserialize;
 
 /// What the user did, as the request names it.
@@ -35,6 +36,23 @@ pub enum Action {
     Raw {
         body: String,
     },
+    /// Official accounts (`oa::scan`): the user scans a `qrcode/create` code (`SCAN`, or
+    /// `subscribe` with `qrscene_` for a new follower)...
+    Scan {
+        ticket: String,
+        openid: Option<String>,
+        unionid: Option<String>,
+    },
+    /// ...follows the account (`subscribe`)...
+    Follow {
+        openid: Option<String>,
+        unionid: Option<String>,
+    },
+    /// ...or stops following it (`unsubscribe`).
+    Unfollow {
+        openid: Option<String>,
+        unionid: Option<String>,
+    },
 }
 
 impl Action {
@@ -44,8 +62,21 @@ impl Action {
             | Action::Image { openid }
             | Action::MiniProgramPage { openid, .. }
             | Action::EnterSession { openid, .. }
-            | Action::Event { openid, .. } => openid.as_deref(),
+            | Action::Event { openid, .. }
+            | Action::Scan { openid, .. }
+            | Action::Follow { openid, .. }
+            | Action::Unfollow { openid, .. } => openid.as_deref(),
             Action::Raw { .. } => None,
+        }
+    }
+
+    /// An official-account action, with the person's unionid.
+    pub fn oa(&self) -> Option<(OaAction<'_>, Option<&str>)> {
+        match self {
+            Action::Scan { ticket, unionid, .. } => Some((OaAction::Scan(ticket), unionid.as_deref())),
+            Action::Follow { unionid, .. } => Some((OaAction::Follow, unionid.as_deref())),
+            Action::Unfollow { unionid, .. } => Some((OaAction::Unfollow, unionid.as_deref())),
+            _ => None,
         }
     }
 

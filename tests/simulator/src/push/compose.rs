@@ -66,8 +66,9 @@ pub fn message(action: &Action, from: &Sender<'_>, rng: &mut impl Rng) -> Messag
                 None => message,
             }
         }
-        // Never called for a raw body; an empty event keeps the function total.
-        Action::Raw { .. } => base("event"),
+        // Never called for a raw body or an official-account action (`oa::scan` builds those,
+        // since they depend on the follow state); an empty event keeps the function total.
+        Action::Raw { .. } | Action::Scan { .. } | Action::Follow { .. } | Action::Unfollow { .. } => base("event"),
     }
 }
 

@@ -61,6 +61,10 @@ pub struct OaTicket {
     pub url: String,
     /// None: a permanent code.
     pub expires_at: Option<i64>,
+    /// The developer's scene as events name it: `scene_str`, or `scene_id` in decimal.
+    pub scene: String,
+    /// Whether `scene` is a `scene_str` (`QR_STR_SCENE`, `QR_LIMIT_STR_SCENE`).
+    pub scene_str: bool,
 }
 
 /// The errmsg WeChat writes for the codes these endpoints answer (the shared table in `wx.rs`

@@ -40,7 +40,7 @@ fn create(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
         "QR_LIMIT_STR_SCENE" => (true, false),
         _ => return Err(WxErr(40053)),
     };
-    check_scene(&body, permanent, by_id)?;
+    let scene = check_scene(&body, permanent, by_id)?;
     let expire_seconds = match opt_int(&body, "expire_seconds")? {
         _ if permanent => None,
         None => Some(DEFAULT_EXPIRE),
@@ -55,7 +55,8 @@ fn create(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
     raw.extend(rng.gen::<[u8; 6]>());
     raw.extend(url.as_bytes());
     let ticket = base64::engine::general_purpose::STANDARD.encode(raw);
-    oa_tickets.insert(ticket.clone(), OaTicket { appid, url: url.clone(), expires_at: expire_seconds.map(|s| now + s) });
+    let expires_at = expire_seconds.map(|s| now + s);
+    oa_tickets.insert(ticket.clone(), OaTicket { appid, url: url.clone(), expires_at, scene, scene_str: !by_id });
     let answer = match expire_seconds {
         Some(s) => json!({"ticket": ticket, "expire_seconds": s, "url": url}),
         None => json!({"ticket": ticket, "url": url}),
@@ -64,19 +65,20 @@ fn create(sim: &Sim, call: &Call) -> Result<Reply, WxErr> {
 }
 
 /// `action_info.scene`: `scene_id` (temporary: a non-zero 32-bit integer; permanent:
-/// 1–100000) or `scene_str` (1–64 characters). Anything else is 40053.
-fn check_scene(body: &Map<String, Value>, permanent: bool, by_id: bool) -> Result<(), WxErr> {
+/// 1–100000) or `scene_str` (1–64 characters). Anything else is 40053. Answers the scene as
+/// the scan events carry it.
+fn check_scene(body: &Map<String, Value>, permanent: bool, by_id: bool) -> Result<String, WxErr> {
     let bad = WxErr(40053);
     let info = opt_object(body, "action_info").map_err(|_| bad)?.ok_or(bad)?;
     let scene = opt_object(info, "scene").map_err(|_| bad)?.ok_or(bad)?;
     if by_id {
         let id = opt_int(scene, "scene_id").map_err(|_| bad)?.ok_or(bad)?;
         let ok = if permanent { (1..=MAX_PERMANENT_SCENE_ID).contains(&id) } else { id != 0 && i32::try_from(id).is_ok() };
-        ok.then_some(()).ok_or(bad)
+        ok.then(|| id.to_string()).ok_or(bad)
     } else {
         let s = opt_str(scene, "scene_str").map_err(|_| bad)?.ok_or(bad)?;
         let len = s.chars().count();
-        (1..=MAX_SCENE_STR).contains(&len).then_some(()).ok_or(bad)
+        (1..=MAX_SCENE_STR).contains(&len).then(|| s.to_string()).ok_or(bad)
     }
 }
 
