@@ -89,6 +89,7 @@ async fn route(ctx: &Ctx, mut req: Request) -> ApiResult<Response> {
     use crate::login::handler as login;
     use crate::oa::handler as oa;
     use crate::outbound::handler as outbound;
+    use crate::pay::handler as pay;
     use crate::push::handler as push;
     use crate::qrcode::handler as qrcode;
     use crate::token::handler as token;
@@ -102,6 +103,7 @@ async fn route(ctx: &Ctx, mut req: Request) -> ApiResult<Response> {
     };
     let param = params.first().copied();
     let kind = param.unwrap_or_default();
+    let forward = forward(ctx);
     match route {
         Route::Health => json(200, &json!({ "status": "ok", "version": VERSION })),
         Route::OpenApi => openapi(),
@@ -139,6 +141,25 @@ async fn route(ctx: &Ctx, mut req: Request) -> ApiResult<Response> {
         Route::OaUser => oa::user(ctx, &req, param).await,
         Route::ScanLoginStart => oa::scan_login_start(ctx, &mut req).await,
         Route::ScanLoginWait => oa::scan_login_wait(ctx, &req, param).await,
+        Route::PayOrderInternal => pay::internal_order(ctx, &mut req).await,
+        Route::PayOrderApi => pay::api_order(ctx, &mut req).await,
+        Route::PayOrderGet => pay::get_order(ctx, &forward, &req, param).await,
+        Route::PayOrderClose => pay::close_order(ctx, &req, param).await,
+        Route::PayNotify => pay::notify(ctx, &forward, &mut req, param).await,
+        Route::PayReconcile => pay::reconcile_now(ctx, &forward, &req).await,
+        Route::PayRefund => crate::pay::refunds::create(ctx, &mut req).await,
+        Route::PayRefundGet => crate::pay::refunds::get(ctx, &req, param).await,
+        Route::PayShipping => crate::pay::shipping_handler::upload(ctx, &mut req).await,
+    }
+}
+
+/// WeChat Pay's paid-order forward, through the push ledger (`pay` does not know `push`).
+fn forward(ctx: &Ctx) -> impl Fn(String, String, String) -> futures_util::future::LocalBoxFuture<'static, ApiResult<()>> {
+    use futures_util::FutureExt;
+    let env = ctx.env.clone();
+    move |appid, key, payload| {
+        let ctx = Ctx::new(env.clone());
+        async move { crate::push::handler::claim_forward(&ctx, appid, key, payload).await }.boxed_local()
     }
 }
 
@@ -187,5 +208,13 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             ),
             Err(e) => console_error!("token health app={appid}: {e}"),
         }
+    }
+    // WeChat Pay: unpaid orders whose notify may have been lost are queried and settled.
+    let forward = forward(&ctx);
+    let reconciled = crate::pay::handler::reconcile(&ctx, &forward, 50).await;
+    match reconciled {
+        Ok((0, _)) => {}
+        Ok((queried, settled)) => console_log!("pay reconciliation: {queried} queried, {settled} settled"),
+        Err(e) => console_error!("pay reconciliation: {e}"),
     }
 }

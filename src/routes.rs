@@ -40,6 +40,15 @@ pub enum Route {
     OaUser,
     ScanLoginStart,
     ScanLoginWait,
+    PayOrderInternal,
+    PayOrderApi,
+    PayOrderGet,
+    PayOrderClose,
+    PayNotify,
+    PayReconcile,
+    PayRefund,
+    PayRefundGet,
+    PayShipping,
 }
 
 /// One path segment of a route: a fixed word, or a parameter the handler receives.
@@ -90,6 +99,16 @@ const TABLE: &[(&str, &[Seg], Route)] = &[
     ("GET", &[Lit("internal"), Lit("oa"), Lit("users"), Param], Route::OaUser),
     ("POST", &[Lit("api"), Lit("oa"), Lit("scan-login")], Route::ScanLoginStart),
     ("GET", &[Lit("api"), Lit("oa"), Lit("scan-login"), Param], Route::ScanLoginWait),
+    ("POST", &[Lit("internal"), Lit("pay"), Lit("orders")], Route::PayOrderInternal),
+    ("POST", &[Lit("api"), Lit("pay"), Lit("orders")], Route::PayOrderApi),
+    ("GET", &[Lit("internal"), Lit("pay"), Lit("orders"), Param], Route::PayOrderGet),
+    ("POST", &[Lit("internal"), Lit("pay"), Lit("orders"), Param, Lit("close")], Route::PayOrderClose),
+    ("POST", &[Lit("wechat"), Lit("pay"), Lit("notify")], Route::PayNotify),
+    ("POST", &[Lit("wechat"), Lit("pay"), Lit("notify"), Param], Route::PayNotify),
+    ("POST", &[Lit("internal"), Lit("pay"), Lit("reconcile")], Route::PayReconcile),
+    ("POST", &[Lit("internal"), Lit("pay"), Lit("refunds")], Route::PayRefund),
+    ("GET", &[Lit("internal"), Lit("pay"), Lit("refunds"), Param], Route::PayRefundGet),
+    ("POST", &[Lit("internal"), Lit("pay"), Lit("shipping")], Route::PayShipping),
 ];
 
 /// What the table says of a request.

@@ -147,6 +147,7 @@ async fn schemathesis_finds_no_response_outside_the_contract() {
             .var(&format!("WECHAT_PUSH_TOKEN_{APPID_B}"), PUSH_TOKEN_B)
             .var(&format!("WECHAT_ENCODING_AES_KEY_{APPID_B}"), AES_KEY)
             .var("WEB_ORIGINS", r#"["https://shop.example.com"]"#)
+            .pay()
             // The hooks log in afresh for every case: far over the login limit, which
             // tests/e2e_security.rs checks; this run checks shapes.
             .var("RATE_LIMITS", "false"),

@@ -13,9 +13,9 @@ const ALLOWED: [(&str, &[&str]); 9] = [
     ("login", &["token", "users"]),
     ("outbound", &["token"]),
     ("oa", &["token", "users", "login", "outbound"]),
-    ("push", &["token", "oa", "users"]),
-    ("qrcode", &["token", "login"]),
     ("pay", &["token", "users", "login"]),
+    ("push", &["token", "oa", "users", "pay"]),
+    ("qrcode", &["token", "login"]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

@@ -38,6 +38,18 @@ pub mod state;
 pub mod verify;
 
 #[cfg(target_arch = "wasm32")]
+pub mod client;
+#[cfg(target_arch = "wasm32")]
+pub mod handler;
+#[cfg(target_arch = "wasm32")]
+pub mod refunds;
+#[cfg(target_arch = "wasm32")]
+pub mod shipping_events;
+#[cfg(target_arch = "wasm32")]
+pub mod shipping_handler;
+#[cfg(target_arch = "wasm32")]
+pub mod store;
+#[cfg(target_arch = "wasm32")]
 pub mod webcrypto;
 
 #[cfg(test)]

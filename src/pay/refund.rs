@@ -4,7 +4,7 @@
 
 use super::fields;
 use super::order::{path_segment, to_json};
-use crate::shared::error::{ApiError, ApiResult};
+use crate::shared::error::{ApiError, ApiResult, Retry};
 use serde::{Deserialize, Serialize};
 
 pub const REFUNDS_PATH: &str = "/v3/refund/domestic/refunds";
@@ -97,6 +97,15 @@ impl RefundRequest {
 pub fn query_path(out_refund_no: &str) -> ApiResult<String> {
     fields::out_refund_no("out_refund_no", out_refund_no)?;
     Ok(format!("{REFUNDS_PATH}/{}", path_segment(out_refund_no)))
+}
+
+/// Whether WeChat Pay's answer to a refund request (as the client maps it) means nothing was
+/// created there, so our claim on the amount can be given back: a refusal (4xx: bad request,
+/// not enough balance, no such order) or our signature refused. Not a timeout, a 5xx, or a 2xx
+/// answer we could not believe or read: then the refund may exist, and a retry re-sends it
+/// under the same number.
+pub fn create_error_released(e: &ApiError) -> bool {
+    e.retry == Retry::Never && ((400..500).contains(&e.status) && e.status != 429 || e.code == "wechatpay_credentials_rejected")
 }
 
 #[cfg(test)]

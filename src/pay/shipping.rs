@@ -8,6 +8,7 @@ use super::order::to_json;
 use crate::shared::error::ApiResult;
 use crate::shared::error::{ApiError, Retry};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 pub const UPLOAD_SHIPPING_INFO_PATH: &str = "/wxa/sec/order/upload_shipping_info";
 /// `shipping_list` holds 1–15 parcels (older doc: 10).
@@ -232,6 +233,177 @@ pub fn shipping_error(errcode: i64, errmsg: &str) -> ApiError {
         10060004 => e(409, "shipping_not_allowed", "this payment cannot be shipped now (already shipped, refunded or finished)"),
         47001 => e(502, "shipping_rejected", "WeChat refused the shipping body as malformed"),
         _ => e(502, "wechat_error", "WeChat refused the shipping information"),
+    }
+}
+
+/// The fields `POST /internal/pay/shipping` takes besides `out_trade_no` (and `appid`).
+pub const SHIPPING_FIELDS: [&str; 7] =
+    ["out_trade_no", "appid", "logistics_type", "delivery_mode", "is_all_delivered", "shipping_list", "upload_time"];
+
+impl ShippingInput {
+    /// The business's body read into an input for [`UploadShippingInfo::new`]: the order key and
+    /// payer come from our order, `upload_time` defaults to `now_rfc3339`. Errors name the field
+    /// (`shipping_list[1].item_desc`); unknown fields are refused.
+    pub fn from_body(
+        body: &Map<String, Value>,
+        order_key: OrderKey,
+        payer_openid: &str,
+        now_rfc3339: &str,
+    ) -> ApiResult<ShippingInput> {
+        if let Some(k) = body.keys().find(|k| !SHIPPING_FIELDS.contains(&k.as_str())) {
+            let k: String = k.chars().filter(|c| !c.is_control()).take(64).collect();
+            return Err(ApiError::invalid_field(
+                &k,
+                &format!("is not a known field (expected one of: {})", SHIPPING_FIELDS.join(", ")),
+            ));
+        }
+        let int = |name: &str| -> ApiResult<i64> {
+            match body.get(name) {
+                Some(Value::Number(n)) => n.as_i64().ok_or_else(|| ApiError::invalid_field(name, "must be a whole number")),
+                None | Some(Value::Null) => Err(ApiError::invalid_field(name, "is required")),
+                Some(_) => Err(ApiError::invalid_field(name, "must be a number (not a string)")),
+            }
+        };
+        let logistics_type = int("logistics_type")?;
+        let delivery_mode = int("delivery_mode")?;
+        let is_all_delivered = match body.get("is_all_delivered") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => return Err(ApiError::invalid_field("is_all_delivered", "must be true or false")),
+        };
+        let list = match body.get("shipping_list") {
+            Some(Value::Array(list)) => list,
+            None | Some(Value::Null) => return Err(ApiError::invalid_field("shipping_list", "is required: an array of parcels")),
+            Some(_) => return Err(ApiError::invalid_field("shipping_list", "must be an array of parcels")),
+        };
+        if list.len() > MAX_PARCELS {
+            return Err(ApiError::invalid_field("shipping_list", &format!("must hold 1 to {MAX_PARCELS} parcels")));
+        }
+        let mut shipping_list = Vec::with_capacity(list.len());
+        for (i, parcel) in list.iter().enumerate() {
+            let parsed = serde_json::from_value::<Parcel>(parcel.clone()).map_err(|_| {
+                ApiError::invalid_field(
+                    &format!("shipping_list[{i}]"),
+                    "must be {item_desc, tracking_no?, express_company?, contact?{consignor_contact?, receiver_contact?}} with string values",
+                )
+            })?;
+            shipping_list.push(parsed);
+        }
+        let upload_time = match body.get("upload_time") {
+            None | Some(Value::Null) => now_rfc3339.to_owned(),
+            Some(Value::String(t)) => t.clone(),
+            Some(_) => return Err(ApiError::invalid_field("upload_time", "must be an RFC 3339 string")),
+        };
+        Ok(ShippingInput {
+            order_key,
+            logistics_type,
+            delivery_mode,
+            is_all_delivered,
+            shipping_list,
+            upload_time,
+            payer_openid: payer_openid.to_owned(),
+        })
+    }
+}
+
+impl UploadShippingInfo {
+    /// What we keep of an upload with the order: the body without the payer.
+    pub fn record(&self) -> Value {
+        serde_json::json!({
+            "logistics_type": self.logistics_type,
+            "delivery_mode": self.delivery_mode,
+            "is_all_delivered": self.is_all_delivered,
+            "shipping_list": self.shipping_list,
+            "upload_time": self.upload_time,
+        })
+    }
+
+    /// Whether this upload finishes the shipping (a unified one, or the last split parcel).
+    pub fn completes(&self) -> bool {
+        self.delivery_mode == 1 || self.is_all_delivered == Some(true)
+    }
+}
+
+/// The prefix of the mini-program push events of the shipping service (§7.3).
+pub const TRADE_MANAGE_PREFIX: &str = "trade_manage_";
+/// At most this many events are kept with an order (a day's reminders for months).
+pub const MAX_SHIPPING_EVENTS: usize = 100;
+
+/// A `trade_manage_*` push (§7.3), as recorded against its order: the event, its time, the
+/// order's numbers and the event's other fields, without the user's openid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TradeManageEvent {
+    pub event: String,
+    pub create_time: u64,
+    pub transaction_id: Option<String>,
+    /// `merchant_trade_no` (the push's name for our `out_trade_no`), or `out_trade_no`.
+    pub out_trade_no: Option<String>,
+    pub merchant_id: Option<String>,
+    /// What is stored: `{"key": "<CreateTime>:<Event>", "event", "create_time", …fields}`.
+    pub record: Value,
+}
+
+impl TradeManageEvent {
+    /// Reads the push message's JSON (WeChat's field names; XML pushes give every value as
+    /// text). `None` for anything that is not a `trade_manage_*` event.
+    pub fn parse(payload: &str) -> Option<TradeManageEvent> {
+        let Value::Object(map) = serde_json::from_str::<Value>(payload).ok()? else { return None };
+        let event = map.get("Event")?.as_str()?.to_owned();
+        if !event.starts_with(TRADE_MANAGE_PREFIX) || event.len() > 64 {
+            return None;
+        }
+        let create_time = match map.get("CreateTime")? {
+            Value::Number(n) => n.as_u64()?,
+            Value::String(s) => s.trim().parse().ok()?,
+            _ => return None,
+        };
+        let text = |name: &str| -> Option<String> {
+            match map.get(name)? {
+                Value::String(s) if !s.trim().is_empty() => Some(s.trim().chars().take(64).collect()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }
+        };
+        let transaction_id = text("transaction_id");
+        let out_trade_no = text("merchant_trade_no").or_else(|| text("out_trade_no"));
+        let merchant_id = text("merchant_id");
+        let mut record = Map::new();
+        record.insert("key".into(), Value::String(format!("{create_time}:{event}")));
+        record.insert("event".into(), Value::String(event.clone()));
+        record.insert("create_time".into(), Value::from(create_time));
+        for (name, value) in &map {
+            let skip = matches!(name.as_str(), "ToUserName" | "FromUserName" | "CreateTime" | "MsgType" | "Event" | "Encrypt");
+            if skip || record.len() >= 32 {
+                continue;
+            }
+            let kept = match value {
+                Value::String(s) => Value::String(s.chars().take(256).collect()),
+                Value::Number(_) | Value::Bool(_) | Value::Null => value.clone(),
+                _ => continue,
+            };
+            record.insert(name.chars().take(64).collect(), kept);
+        }
+        Some(TradeManageEvent { event, create_time, transaction_id, out_trade_no, merchant_id, record: Value::Object(record) })
+    }
+
+    /// The dedupe key of the event: a redelivered push carries the same time and event.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.create_time, self.event)
+    }
+
+    /// The order's events with this one appended; `None` when it is there already (the same
+    /// key) or the list is full. `stored` is the column's text (absent or unreadable: empty).
+    pub fn append_to(&self, stored: Option<&str>) -> Option<String> {
+        let mut list = match stored.map(serde_json::from_str::<Value>) {
+            Some(Ok(Value::Array(list))) => list,
+            _ => Vec::new(),
+        };
+        let key = self.key();
+        if list.iter().any(|e| e.get("key").and_then(Value::as_str) == Some(key.as_str())) || list.len() >= MAX_SHIPPING_EVENTS {
+            return None;
+        }
+        list.push(self.record.clone());
+        Some(Value::Array(list).to_string())
     }
 }
 

@@ -36,6 +36,7 @@ pub async fn run_action(env: &Env, appid: &str, action: &Action) -> Outcome {
         Action::ScanLogin { scene, openid, new_follower } => {
             outcome(crate::oa::events::scan_login(env, appid, scene, openid, *new_follower).await)
         }
+        Action::TradeManage { payload } => outcome(crate::pay::shipping_events::record(env, appid, payload).await),
     }
 }
 

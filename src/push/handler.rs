@@ -121,6 +121,15 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiRe
     Ok(resp)
 }
 
+/// Claims `key` in the push ledger with one forward of `payload` to the business webhook: the
+/// first claim sends it after the answer, through the durable outbox; later ones add nothing.
+/// (WeChat Pay's paid orders use it: exactly one forward however many notifies.)
+pub async fn claim_forward(ctx: &Ctx, appid: String, key: String, payload: String) -> ApiResult<()> {
+    let shard = shard_name(&appid, &key);
+    let claim = Claim { appid, key, actions: vec![crate::push::rules::Action::Forward { payload }] };
+    objects::call(&ctx.env, ledger::BINDING, &shard, &claim).await.map(drop)
+}
+
 /// The push outbox of `appid`, summed over its ledger shards, for `/internal/token/status`.
 pub async fn outbox_counts(ctx: &Ctx, appid: &str) -> ApiResult<OutboxCounts> {
     let mut total = OutboxCounts::default();

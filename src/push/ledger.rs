@@ -86,8 +86,9 @@ pub enum Next {
 /// key and receivers dedupe by it; a customer-service message would reach the user twice.
 pub fn is_idempotent(action: &Action) -> bool {
     // A directory update and a scan's completion land the same way twice (the scan object
-    // ignores a second scan).
-    matches!(action, Action::Forward { .. } | Action::Follow { .. } | Action::ScanLogin { .. })
+    // ignores a second scan); a shipping event is appended to its order only if the order does
+    // not hold that event (CreateTime and Event) already.
+    matches!(action, Action::Forward { .. } | Action::Follow { .. } | Action::ScanLogin { .. } | Action::TradeManage { .. })
 }
 
 /// Before an attempt: a row whose last attempt started but recorded no outcome (the isolate

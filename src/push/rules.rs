@@ -65,6 +65,9 @@ pub enum Action {
     Follow { openid: String, following: bool },
     /// A scan-to-login QR code was scanned (wechat-oa.md §6): its attempt completes.
     ScanLogin { scene: String, openid: String, new_follower: bool },
+    /// A mini program's `trade_manage_*` event (shipping service, wechat-pay.md §7.3): recorded
+    /// against its WeChat Pay order. `payload` is the message's JSON.
+    TradeManage { payload: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +116,9 @@ pub fn plan(rules: &Rules, msg: &PushMessage) -> Plan {
             (None, Some("unsubscribe")) => actions.push(Action::Follow { openid: user.to_owned(), following: false }),
             _ => {}
         }
+    }
+    if !oa && msg.msg_type == "event" && msg.event.as_deref().is_some_and(|e| e.starts_with("trade_manage_")) {
+        actions.push(Action::TradeManage { payload: msg.to_json() });
     }
     if rules.forward {
         actions.push(Action::Forward { payload: msg.to_json() });

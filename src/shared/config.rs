@@ -11,6 +11,22 @@ use std::fmt;
 pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
 pub const DEFAULT_MP_BASE: &str = "https://mp.weixin.qq.com";
 pub const DEFAULT_OPEN_BASE: &str = "https://open.weixin.qq.com";
+
+/// The WeChat Pay settings (wechat-pay.md §1.1), per app like the other secrets; `pay` parses
+/// them, so only the pay routes fail when they are wrong.
+pub const PAY_VARS: [&str; 11] = [
+    "WECHATPAY_MCHID",
+    "WECHATPAY_CERT_SERIAL",
+    "WECHATPAY_API_BASE",
+    "WECHATPAY_PRIVATE_KEY",
+    "WECHATPAY_APIV3_KEY",
+    "WECHATPAY_PUBLIC_KEY",
+    "WECHATPAY_PUBLIC_KEY_ID",
+    "WECHATPAY_TIMESTAMP_WINDOW_SECONDS",
+    "WECHATPAY_NOTIFY_URL",
+    "PAY_CATALOGUE",
+    "PAY_RECONCILE_AFTER_SECONDS",
+];
 pub const DEFAULT_SESSION_TTL: u64 = 7 * 24 * 3600;
 pub const DEFAULT_PUSH_WINDOW: u64 = 300;
 pub const DEFAULT_OPEN_DATA_MAX_AGE: u64 = 86_400;
@@ -151,8 +167,15 @@ impl AppConfig {
         self.app_type == AppType::OfficialAccount
     }
 
-    fn var(&self, base: &str) -> String {
+    /// The name of this app's variable `base` (`base` itself for the default app,
+    /// `base_<APPID>` for a further one).
+    pub fn var(&self, base: &str) -> String {
         format!("{base}{}", self.suffix)
+    }
+
+    /// What this app's variable names end with: `""` or `_<APPID>`.
+    pub fn var_suffix(&self) -> &str {
+        &self.suffix
     }
 
     fn required<'a>(&self, value: &'a Option<Secret>, base: &str) -> ApiResult<&'a str> {
@@ -261,6 +284,8 @@ pub struct Config {
     pub open_base: String,
     web_origins: ApiResult<Vec<String>>,
     web_login_ttl: ApiResult<u64>,
+    /// The WeChat Pay variables as set (`WECHATPAY_*`, with an app's suffix), parsed by `pay`.
+    pay_vars: std::collections::HashMap<String, String>,
     ticket_min_refresh: ApiResult<u64>,
     scan_login_ttl: ApiResult<u64>,
     token_api: ApiResult<TokenApi>,
@@ -381,7 +406,21 @@ impl Config {
             let safety = parse_u64(lookup, "TOKEN_SAFETY_MARGIN_SECONDS", TokenPolicy::default().safety_margin)?;
             Ok(TokenPolicy { refresh_margin: refresh, safety_margin: safety })
         })();
+        let mut suffixes = vec![String::new()];
+        if let Ok(apps) = &further_apps {
+            suffixes.extend(apps.iter().map(|a: &AppConfig| a.suffix.clone()));
+        }
+        let mut pay_vars = std::collections::HashMap::new();
+        for name in PAY_VARS {
+            for suffix in &suffixes {
+                let full = format!("{name}{suffix}");
+                if let Some(v) = lookup(&full) {
+                    pay_vars.insert(full, v);
+                }
+            }
+        }
         Config {
+            pay_vars,
             api_base: base_url(lookup, "WECHAT_API_BASE", DEFAULT_API_BASE),
             mp_base: base_url(lookup, "WECHAT_MP_BASE", DEFAULT_MP_BASE),
             open_base: base_url(lookup, "WECHAT_OPEN_BASE", DEFAULT_OPEN_BASE),
@@ -477,6 +516,11 @@ impl Config {
             ));
         }
         Ok(app)
+    }
+
+    /// A WeChat Pay variable (one of [`PAY_VARS`], with its app suffix) as set.
+    pub fn pay_var(&self, name: &str) -> Option<String> {
+        self.pay_vars.get(name).cloned()
     }
 
     /// How old a jsapi_ticket must be before a page's report that WeChat rejected it refreshes

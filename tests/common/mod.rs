@@ -22,6 +22,9 @@ pub const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 /// The official account of [`Options::official_account`].
 pub const OA_APPID: &str = "wx00000000000000a1";
 pub const OA_SECRET: &str = "sim-secret-oa01";
+/// The products of [`Options::pay`]: prices the mini program can only name.
+pub const PAY_CATALOGUE: &str =
+    r#"{"vip-month": {"amount": 1800, "description": "VIP 月卡"}, "coffee": {"amount": 1, "description": "一杯咖啡"}}"#;
 /// The web origin allowed by [`Options::official_account`] (`WEB_ORIGINS`).
 pub const WEB_ORIGIN: &str = "https://shop.example.com";
 
@@ -134,6 +137,9 @@ pub struct Options {
     /// Put the default app behind WeChat's IP whitelist and start the nginx relay
     /// (`deploy/relay/`) in front of the simulator's relay port: `secret` or `all` calls.
     pub relay: Option<&'static str>,
+    /// WeChat Pay: the simulator's test merchant (`--pay-test-merchant`, retry schedule × 0.001)
+    /// configured for the default app in public-key mode, with [`PAY_CATALOGUE`].
+    pub pay: bool,
     /// Add the official account [`OA_APPID`], with every app bound to one Open Platform
     /// account (unionids), `WEB_ORIGINS` = [`WEB_ORIGIN`] and web authorization at the simulator.
     pub official_account: bool,
@@ -149,6 +155,12 @@ impl Options {
     /// The default app behind the IP whitelist, reached through the relay for `calls`.
     pub fn relay(mut self, calls: &'static str) -> Self {
         self.relay = Some(calls);
+        self
+    }
+
+    /// WeChat Pay for the default app (see [`Options::pay`]).
+    pub fn pay(mut self) -> Self {
+        self.pay = true;
         self
     }
 
@@ -208,6 +220,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
 
     let mut sim_cmd = Command::new(&sim_bin);
     sim_cmd.args(["--port", "0", "--app", &format!("{APPID}:{SECRET}"), "--app", &format!("{APPID_B}:{SECRET_B}")]);
+    if opts.pay {
+        sim_cmd.args(["--pay-test-merchant", "--pay-time-scale", "0.001"]);
+    }
     if opts.official_account {
         sim_cmd.args(["--oa", &format!("{OA_APPID}:{OA_SECRET}"), "--unionid"]);
     }
@@ -243,6 +258,19 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         ("WECHAT_PUSH_TOKEN".into(), PUSH_TOKEN.into()),
         ("WECHAT_ENCODING_AES_KEY".into(), AES_KEY.into()),
     ];
+    if opts.pay {
+        use wechat_sim::pay::keys;
+        // One-line PEMs, as `wrangler secret put` users paste them.
+        let one_line = |pem: &str| pem.trim().replace('\n', "\\n");
+        vars.push(("WECHATPAY_MCHID".into(), keys::TEST_MCHID.into()));
+        vars.push(("WECHATPAY_CERT_SERIAL".into(), keys::TEST_MERCHANT_SERIAL.into()));
+        vars.push(("WECHATPAY_API_BASE".into(), sim.clone()));
+        vars.push(("WECHATPAY_PRIVATE_KEY".into(), one_line(keys::TEST_MERCHANT_KEY_PEM)));
+        vars.push(("WECHATPAY_APIV3_KEY".into(), keys::TEST_APIV3_KEY.into()));
+        vars.push(("WECHATPAY_PUBLIC_KEY_ID".into(), keys::PUBLIC_KEY_ID.into()));
+        vars.push(("WECHATPAY_PUBLIC_KEY".into(), one_line(keys::PUBLIC_KEY_PEM)));
+        vars.push(("PAY_CATALOGUE".into(), PAY_CATALOGUE.into()));
+    }
     if opts.official_account {
         vars.retain(|(n, _)| n != "WECHAT_APPS");
         vars.push(("WECHAT_APPS".into(), format!(r#"["{APPID_B}", {{"appid": "{OA_APPID}", "app_type": "official_account"}}]"#)));
@@ -422,6 +450,21 @@ impl TestApp {
     pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
         let r = self.client.post(self.url(path)).json(body).send().await.expect("POST");
         read(r).await
+    }
+
+    /// `POST /internal/pay/orders` for a test order of `amount` fen (WeChat Pay, [`Options::pay`]).
+    pub async fn pay_order(&self, out_trade_no: &str, openid: &str, amount: u64) -> Value {
+        let body = json!({ "out_trade_no": out_trade_no, "openid": openid, "amount": amount, "description": "测试商品" });
+        let (status, v) = self.internal_post("/internal/pay/orders", &body).await;
+        assert_eq!(status, 200, "create {out_trade_no}: {v}");
+        v
+    }
+
+    /// `GET /internal/pay/orders/{out_trade_no}`: ours and WeChat Pay's view.
+    pub async fn pay_order_view(&self, out_trade_no: &str) -> Value {
+        let (status, v) = self.internal_get(&format!("/internal/pay/orders/{out_trade_no}")).await;
+        assert_eq!(status, 200, "{v}");
+        v
     }
 
     pub async fn internal_get(&self, path: &str) -> (u16, Value) {

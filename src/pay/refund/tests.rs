@@ -45,3 +45,18 @@ fn the_query_path_escapes_nothing_but_the_bar() {
     assert_eq!(query_path("r@1|2").unwrap(), "/v3/refund/domestic/refunds/r@1%7C2");
     assert!(query_path("r/1").is_err());
 }
+
+#[test]
+fn only_a_refusal_gives_the_claimed_amount_back() {
+    use crate::shared::error::{ApiError, Retry};
+    assert!(create_error_released(&ApiError::new(409, "refund_not_enough", "x")));
+    assert!(create_error_released(&ApiError::new(400, "wechatpay_rejected", "x")));
+    assert!(create_error_released(&ApiError::new(404, "wechatpay_not_found", "x")));
+    assert!(create_error_released(&ApiError::new(502, "wechatpay_credentials_rejected", "x")));
+    // It may exist at WeChat Pay: keep the claim, re-send under the same number.
+    assert!(!create_error_released(&ApiError::unavailable("timeout").with_retry(Retry::Uncertain)));
+    assert!(!create_error_released(&ApiError::unavailable("busy").with_retry(Retry::Safe)));
+    assert!(!create_error_released(&ApiError::new(502, "wechatpay_signature_invalid", "x")));
+    assert!(!create_error_released(&ApiError::upstream("unreadable")));
+    assert!(!create_error_released(&ApiError::rate_limited("slow down", 5)));
+}

@@ -191,3 +191,23 @@ fn customer_service_rules_come_from_the_cs_variables() {
     assert!(!rules.transfer && rules.greeting.is_empty() && !rules.forward);
     assert_eq!(rules.keywords[0].reply, "见价目表");
 }
+
+#[test]
+fn a_mini_programs_trade_manage_event_is_recorded_against_its_order() {
+    let mut extra = serde_json::Map::new();
+    extra.insert("merchant_trade_no".into(), json!("order_123"));
+    extra.insert("transaction_id".into(), json!("4200001234202401010000000001"));
+    let msg = PushMessage { event: Some("trade_manage_order_settlement".into()), extra, ..enter_session() };
+    let p = plan(&Rules { greeting: String::new(), ..rules() }, &msg);
+    assert_eq!(p.passive, Passive::Success);
+    let [Action::TradeManage { payload }] = p.actions.as_slice() else { panic!("{:?}", p.actions) };
+    let v: serde_json::Value = serde_json::from_str(payload).unwrap();
+    assert_eq!(v["Event"], "trade_manage_order_settlement");
+    assert_eq!(v["merchant_trade_no"], "order_123");
+    assert!(crate::push::ledger::is_idempotent(&p.actions[0]));
+    // Forwarded as well when a business webhook is set; other events record nothing.
+    let p = plan(&Rules { forward: true, greeting: String::new(), ..rules() }, &msg);
+    assert!(matches!(p.actions.as_slice(), [Action::TradeManage { .. }, Action::Forward { .. }]));
+    let other = PushMessage { event: Some("subscribe_msg_popup_event".into()), ..enter_session() };
+    assert!(plan(&rules(), &other).actions.is_empty());
+}
