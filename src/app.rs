@@ -28,7 +28,8 @@ fn report_config_once(ctx: &Ctx) {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _wctx: Context) -> worker::Result<Response> {
+async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response> {
+    let started = worker::Date::now().as_millis();
     let ctx = Ctx::new(env);
     report_config_once(&ctx);
     let method = req.method();
@@ -37,13 +38,26 @@ async fn fetch(req: Request, env: Env, _wctx: Context) -> worker::Result<Respons
     if method == Method::Options && path.starts_with("/api/") {
         return Ok(preflight(origin.as_deref()));
     }
+    let request_id = req
+        .headers()
+        .get("cf-ray")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| crate::shared::http::random_bytes::<8>().map(hex::encode).unwrap_or_default());
+    let appid = request_appid(&req, &path);
+    let route_name = match routes::find(&req.inner().method().to_ascii_uppercase(), &path) {
+        Found::Route(r, _) => Some(format!("{r:?}")),
+        _ => None,
+    };
     let result = route(&ctx, req).await;
+    let mut failure: Option<(String, Option<i64>)> = None;
     let mut resp = match result {
         Ok(resp) => resp,
         Err(err) => {
             if err.status >= 500 {
                 console_error!("{method:?} {path}: {err}");
             }
+            failure = Some((err.code.to_string(), err.wechat_errcode));
             // The mini program is the public side: it learns that something failed on our
             // side, never which variable is missing or why a token refresh failed (the log
             // above and /internal/token/status say that to the operator).
@@ -51,12 +65,52 @@ async fn fetch(req: Request, env: Env, _wctx: Context) -> worker::Result<Respons
             error_response(&err)
         }
     };
+    // One JSON line per request; pushes without an error only when LOG_EVERY_PUSH is on (a line
+    // per push costs as much as the rest of its answer under `wrangler dev`; the push handler
+    // logs the ones with side effects).
+    let is_push = path.starts_with("/wechat/push");
+    if !is_push || failure.is_some() || ctx.config.log_every_push().unwrap_or(false) {
+        let access = crate::shared::log::Access {
+            request_id: &request_id,
+            method: method.as_ref(),
+            path: &path,
+            route: route_name.as_deref(),
+            appid: appid.as_deref(),
+            status: resp.status_code(),
+            duration_ms: worker::Date::now().as_millis().saturating_sub(started),
+            error: failure.as_ref().map(|(code, _)| code.as_str()),
+            errcode: failure.as_ref().and_then(|(_, errcode)| *errcode),
+        };
+        match access.level() {
+            "error" => console_error!("{}", access.line()),
+            "warn" => worker::console_warn!("{}", access.line()),
+            _ => console_log!("{}", access.line()),
+        }
+    }
     if let Some(origin) = origin {
         let headers = resp.headers_mut();
         let _ = headers.set("Access-Control-Allow-Origin", &origin);
         let _ = headers.set("Vary", "Origin");
     }
+    // The counters this request bumped reach the stats objects after the answer, batched.
+    if crate::shared::stats::claim_flush() {
+        let env = ctx.env.clone();
+        wctx.wait_until(async move {
+            worker::Delay::from(std::time::Duration::from_millis(crate::shared::stats::FLUSH_AFTER_MS)).await;
+            crate::shared::stats::flush(&env).await;
+        });
+    }
     Ok(resp)
+}
+
+/// The app a request names, for the log line: `?appid=`, `X-WeChat-AppId`, or the path's
+/// `/wechat/push/<appid>` (only plain app ids; anything else is left out).
+fn request_appid(req: &Request, path: &str) -> Option<String> {
+    let from_path = path.strip_prefix("/wechat/push/").or_else(|| path.strip_prefix("/wechat/pay/notify/")).map(str::to_owned);
+    let candidate = crate::shared::http::query(req, "appid")
+        .or_else(|| req.headers().get(crate::login::handler::APPID_HEADER).ok().flatten())
+        .or(from_path)?;
+    crate::shared::config::valid_appid(&candidate).then_some(candidate)
 }
 
 /// The request's `Origin` when it is a web page listed in `WEB_ORIGINS` calling `/api/*`
@@ -88,6 +142,7 @@ fn preflight(origin: Option<&str>) -> Response {
 async fn route(ctx: &Ctx, mut req: Request) -> ApiResult<Response> {
     use crate::login::handler as login;
     use crate::oa::handler as oa;
+    use crate::ops::handler as ops;
     use crate::outbound::handler as outbound;
     use crate::pay::handler as pay;
     use crate::push::handler as push;
@@ -149,6 +204,11 @@ async fn route(ctx: &Ctx, mut req: Request) -> ApiResult<Response> {
         Route::PayReconcile => pay::reconcile_now(ctx, &forward, &req).await,
         Route::PayRefund => crate::pay::refunds::create(ctx, &mut req).await,
         Route::PayRefundGet => crate::pay::refunds::get(ctx, &req, param).await,
+        Route::Stats => ops::internal_stats(ctx, &req).await,
+        Route::Admin => ops::admin(ctx, &req).await,
+        Route::AdminLogin => ops::admin_login(ctx, &mut req).await,
+        Route::AdminStats => ops::admin_stats(ctx, &req).await,
+        Route::AdminScript => ops::admin_script(),
         Route::PayShipping => crate::pay::shipping_handler::upload(ctx, &mut req).await,
     }
 }

@@ -15,6 +15,7 @@
 //! - [`qrcode`]: mini-program codes, URL schemes and links, official-account tickets (§13–§14).
 //! - [`oa`]: the official account: web login, the JS-SDK ticket's signature, template and
 //!   subscribe messages, users, scan-to-login (`wechat-oa.md`).
+//! - [`ops`]: operating it: the counters, `/internal/stats`, the status page (`/admin`).
 //! - [`outbound`]: customer-service and subscribe messages, media, analytics, security (§9–§12).
 //! - [`users`]: the user directory in D1: accounts across apps, linked by unionid (wechat-oa.md §5).
 //! - [`shared`]: configuration, the error type, errcodes, crypto primitives, URLs; on wasm32
@@ -27,6 +28,7 @@
 
 pub mod login;
 pub mod oa;
+pub mod ops;
 pub mod outbound;
 pub mod pay;
 pub mod push;

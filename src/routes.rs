@@ -49,6 +49,11 @@ pub enum Route {
     PayRefund,
     PayRefundGet,
     PayShipping,
+    Stats,
+    Admin,
+    AdminLogin,
+    AdminStats,
+    AdminScript,
 }
 
 /// One path segment of a route: a fixed word, or a parameter the handler receives.
@@ -109,6 +114,11 @@ const TABLE: &[(&str, &[Seg], Route)] = &[
     ("POST", &[Lit("internal"), Lit("pay"), Lit("refunds")], Route::PayRefund),
     ("GET", &[Lit("internal"), Lit("pay"), Lit("refunds"), Param], Route::PayRefundGet),
     ("POST", &[Lit("internal"), Lit("pay"), Lit("shipping")], Route::PayShipping),
+    ("GET", &[Lit("internal"), Lit("stats")], Route::Stats),
+    ("GET", &[Lit("admin")], Route::Admin),
+    ("POST", &[Lit("admin"), Lit("login")], Route::AdminLogin),
+    ("GET", &[Lit("admin"), Lit("stats.json")], Route::AdminStats),
+    ("GET", &[Lit("admin"), Lit("status.js")], Route::AdminScript),
 ];
 
 /// What the table says of a request.

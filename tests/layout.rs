@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The capability folders, each with the folders it may use besides `shared`.
-const ALLOWED: [(&str, &[&str]); 9] = [
+const ALLOWED: [(&str, &[&str]); 10] = [
     ("shared", &[]),
     ("token", &[]),
     ("users", &[]),
@@ -16,6 +16,7 @@ const ALLOWED: [(&str, &[&str]); 9] = [
     ("pay", &["token", "users", "login"]),
     ("push", &["token", "oa", "users", "pay"]),
     ("qrcode", &["token", "login"]),
+    ("ops", &["token", "push", "users"]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

@@ -15,6 +15,7 @@ use crate::shared::fields::bounded_str;
 use crate::shared::http::{client_ip, header, json, json_body, no_content, query, random_bytes, require_internal_key, Ctx};
 use crate::shared::limits::{self, Limit};
 use crate::shared::objects;
+use crate::shared::stats::{self, counter};
 use crate::shared::wechat;
 use crate::token;
 use crate::token::read::KV_BINDING;
@@ -101,6 +102,7 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
     limits::check(ctx, Limit::Login, &format!("{}:{}", app.appid, client_ip(req))).await?;
     let call = Exchange { appid: app.appid.clone(), code: code.as_str().to_owned() };
     let answer = objects::call(&ctx.env, LOGIN_BINDING, &replay::object_name(&call.appid, &call.code), &call).await?;
+    stats::count(&app.appid, counter::LOGINS, ctx.now);
     let mut out = json!({
         "token": answer.token,
         "openid": answer.openid,
@@ -340,6 +342,8 @@ pub async fn phone(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
     let s = session(ctx, req).await?;
     let body = json_body(req, 4096).await?;
     let code = WxCode::parse(body.get("code"))?;
+    // Each attempt costs a WeChat call: limited per session, with the login attempts' binding.
+    limits::check(ctx, Limit::Login, &format!("phone:{}:{}", s.app.appid, s.token.storage_key())).await?;
     let call_body = json!({ "code": code.as_str() });
     let answer = token::call::call_json(
         ctx,

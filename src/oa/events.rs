@@ -8,6 +8,7 @@ use crate::oa::handler::user_info;
 use crate::shared::error::ApiResult;
 use crate::shared::http::Ctx;
 use crate::shared::objects;
+use crate::shared::stats::{self, counter};
 use crate::users::directory::{Sighting, Source};
 use crate::users::store;
 use serde_json::Value;
@@ -55,6 +56,11 @@ pub async fn scan_login(env: &Env, appid: &str, scene: &str, openid: &str, new_f
     record(&ctx, appid, openid, unionid.clone(), Source::OaScanLogin, true).await?;
     let seen = ScanSeen { openid: openid.to_owned(), unionid, new_follower };
     let answer = objects::call(&ctx.env, SCAN_LOGIN_BINDING, scene, &seen).await?;
+    if answer.accepted {
+        stats::count(appid, counter::SCAN_LOGINS, ctx.now);
+        // This runs in the push ledger's outbox, not a request: the count is sent at once.
+        stats::flush(&ctx.env).await;
+    }
     console_log!(
         "scan-to-login on app {appid}: {}",
         if answer.accepted { "completed" } else { "ignored (done, expired or unknown)" }

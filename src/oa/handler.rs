@@ -16,6 +16,7 @@ use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::http::{client_ip, header, json, json_body, query, random_bytes, require_internal_key, Ctx};
 use crate::shared::limits::{self, Limit};
 use crate::shared::objects;
+use crate::shared::stats::{self, counter};
 use crate::shared::wechat::WeChatUrl;
 use crate::token;
 use crate::token::calls::Credential;
@@ -129,6 +130,9 @@ pub async fn web_session(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
     let (id, secret) = code.split_at(32);
     let answer = objects::call(&ctx.env, WEB_LOGIN_BINDING, id, &RedeemWebLogin { secret: secret.to_owned() }).await?;
     let app = ctx.config.official_account(None).ok();
+    if let Some(app) = &app {
+        stats::count(&app.appid, counter::WEB_LOGINS, ctx.now);
+    }
     let mut out = json!({
         "token": answer.token,
         "openid": answer.openid,

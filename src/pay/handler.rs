@@ -18,6 +18,7 @@ use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::fields::{opt_str, required_str, Body};
 use crate::shared::http::{body_bytes, header, json, json_body, query, random_bytes, require_internal_key, Ctx};
 use crate::shared::limits::{self, Limit};
+use crate::shared::stats::{self, counter};
 use crate::users::directory::Source;
 use serde_json::{json, Value};
 use worker::{console_error, console_log, console_warn, Method, Request, Response};
@@ -150,6 +151,7 @@ async fn create(ctx: &Ctx, req: &Request, app: &AppConfig, n: NewOrder<'_>) -> A
     let (_, body) = m.call(ctx, Method::Post, "/v3/pay/transactions/jsapi", Some(&request)).await?;
     let prepay = PrepayAnswer::parse(&body)?;
     store::set_prepay(&ctx.env, n.out_trade_no, &prepay.prepay_id, ctx.now).await?;
+    stats::count(&app.appid, counter::ORDERS_CREATED, ctx.now);
     console_log!("pay order created app={} amount={}", app.appid, n.total);
     answer_order(ctx, &m, &row, &prepay.prepay_id).await
 }
@@ -328,6 +330,7 @@ async fn settle(ctx: &Ctx, forward: Forward<'_>, row: &OrderRow, tx: &Transactio
             forward_paid(ctx, forward, row, tx).await?;
         }
         if changed {
+            stats::count(&row.appid, counter::ORDERS_PAID, ctx.now);
             console_log!("pay order paid app={}", row.appid);
             if let Ok(app) = ctx.config.app(Some(&row.appid)) {
                 let openid = tx.payer.as_ref().and_then(|p| p.openid.clone()).unwrap_or_else(|| row.openid.clone());
@@ -409,6 +412,7 @@ async fn receive_notify(ctx: &Ctx, forward: Forward<'_>, req: &mut Request, appi
         Ok(n) => n,
         Err(e) => return refuse(e),
     };
+    stats::count(&app.appid, counter::NOTIFIES, ctx.now);
     let outcome = match notify.event() {
         Event::TransactionSuccess => payment_notify(ctx, forward, &m, &notify).await,
         Event::RefundSuccess | Event::RefundAbnormal | Event::RefundClosed => {

@@ -149,6 +149,7 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
                 return Err(ApiError::upstream("WeChat Pay answered for another refund number"));
             }
             apply(ctx, &row, &refund.status, refund.refund_id.as_deref()).await?;
+            crate::shared::stats::count(&order.appid, crate::shared::stats::counter::REFUNDS, ctx.now);
             console_log!("pay refund accepted app={} amount={} status={}", order.appid, row.amount, refund.status.as_str());
             answer(ctx, out_refund_no, row).await
         }

@@ -9,6 +9,7 @@ use crate::push::{open_push, parse_query, verify_echo, PushError, PushQuery, Pus
 use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::http::{body_bytes, random_bytes, Ctx};
 use crate::shared::objects;
+use crate::shared::stats::{self, counter};
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::{console_log, Request, Response};
@@ -81,8 +82,17 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiRe
     let pairs = query_pairs(req);
     let query = PushQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let secrets = PushSecrets { token, crypt: crypt.as_deref(), mode: app.push_mode()? };
-    let incoming = open_push(&secrets, &query, &body, ctx.now, window).map_err(|e| push_error(e, &app.aes_key_var()))?;
+    let incoming = match open_push(&secrets, &query, &body, ctx.now, window) {
+        Ok(incoming) => incoming,
+        Err(e) => {
+            stats::count(&app.appid, counter::PUSHES_REFUSED, ctx.now);
+            return Err(push_error(e, &app.aes_key_var()));
+        }
+    };
     let msg = &incoming.message;
+    stats::count(&app.appid, counter::PUSHES_RECEIVED, ctx.now);
+    let kind = msg.event.as_deref().filter(|_| msg.msg_type == "event").unwrap_or(&msg.msg_type);
+    stats::count(&app.appid, &format!("pushes.kind.{}", kind.chars().take(40).collect::<String>()), ctx.now);
     let plan = plan(&rules, msg);
     let key = msg.dedupe_key();
 
@@ -93,6 +103,9 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiRe
     } else {
         let claim = Claim { appid: app.appid.clone(), key: key.clone(), actions: plan.actions.clone() };
         let answer = objects::call(&ctx.env, ledger::BINDING, &shard_name(&app.appid, &key), &claim).await?;
+        if !answer.first {
+            stats::count(&app.appid, counter::PUSHES_REDELIVERIES, ctx.now);
+        }
         Some(answer.first)
     };
 

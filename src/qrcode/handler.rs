@@ -12,6 +12,7 @@ use crate::shared::errcode::Api;
 use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::http::{header, json, json_body, query, require_internal_key, Ctx};
 use crate::shared::limits::{self, Limit};
+use crate::shared::stats::{self, counter};
 use crate::shared::wechat::{self, Failure, Reply};
 use crate::token;
 use crate::token::read::KV_BINDING;
@@ -113,6 +114,7 @@ async fn serve_code(
     let if_none_match = header(req, "If-None-Match");
     // A KV failure only costs a call to WeChat.
     if let Ok((Some(bytes), Some(meta))) = kv.get(&r.cache_key).bytes_with_metadata::<ImageMeta>().await {
+        stats::count(appid, counter::QR_CACHED, ctx.now);
         return image_response(bytes, &meta, if_none_match.as_deref(), visibility, "hit");
     }
     // A cached code costs nothing; a new one is counted per session and per app (issue 20,
@@ -130,6 +132,11 @@ async fn serve_code(
         return Err(ApiError::upstream("WeChat's image arrived cut short; retry"));
     }
     let meta = ImageMeta { content_type: content_type.to_owned(), etag: etag(&bytes) };
+    stats::count(appid, counter::QR_MADE, ctx.now);
+    // Interfaces A and C share 100,000 codes for the app's life (wechat-api.md §13).
+    if r.path != "/wxa/getwxacodeunlimit" {
+        stats::count(appid, counter::QR_LIMITED_MADE, ctx.now);
+    }
     match kv.put_bytes(&r.cache_key, &bytes).and_then(|p| p.metadata(&meta)) {
         Ok(put) => {
             if let Err(e) = put.expiration_ttl(r.ttl).execute().await {

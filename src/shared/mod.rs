@@ -22,9 +22,11 @@ pub mod errcode;
 pub mod error;
 pub mod fields;
 pub mod image;
+pub mod log;
 pub mod objects;
 pub mod origins;
 pub mod seal;
+pub mod stats;
 pub mod urls;
 
 #[cfg(target_arch = "wasm32")]

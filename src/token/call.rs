@@ -50,6 +50,9 @@ pub async fn call_payload(
             token = read::refresh_if_current(ctx, appid, &token.access_token).await?;
             continue;
         }
+        if code != 0 {
+            crate::shared::stats::errcode(appid, code, path, ctx.now);
+        }
         return errcode::check(api, json).map(Reply::Json);
     }
     Err(ApiError::upstream("WeChat rejected a freshly refreshed access token"))

@@ -1,0 +1,97 @@
+// The status page: renders GET /admin/stats.json (the cookie authorises it). No build step.
+"use strict";
+
+const CELLS = [
+  ["token.state", "access_token"], ["jsapi_ticket.state", "jsapi_ticket"],
+  ["pushes.received", "pushes (24 h)"], ["pushes.redeliveries", "redeliveries"], ["pushes.refused", "refused pushes"],
+  ["outbox.pending", "outbox pending"], ["outbox.uncertain", "outbox uncertain"], ["outbox.failed", "outbox failed"],
+  ["qr.made", "QR codes made"], ["qr.cached", "QR from cache"], ["qr.limited_quota_left", "A+C quota left"],
+  ["logins", "logins"], ["web_logins", "web logins"], ["scan_logins", "scan logins"],
+  ["orders.created", "orders"], ["orders.paid", "paid"], ["notifies", "pay notifies"], ["refunds", "refunds"],
+  ["wechat.errors", "WeChat errors"],
+];
+
+function el(tag, attrs, text) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = String(text);
+  return e;
+}
+
+function value(app, key) {
+  if (key === "token.state") return app.token.state;
+  if (key === "jsapi_ticket.state") return app.jsapi_ticket ? app.jsapi_ticket.state : null;
+  if (key.startsWith("outbox.")) return app.outbox[key.slice(7)];
+  if (key === "qr.limited_quota_left") return app.qr.limited_quota_left;
+  return app.totals[key] ?? 0;
+}
+
+// Pushes per hour: received (grey), redeliveries (amber), refused (red), as SVG bars.
+function chart(app) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 240 90");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "pushes per hour, last 24 hours");
+  const series = [["pushes.received", "#9aa4ae"], ["pushes.redeliveries", "#d99a00"], ["pushes.refused", "#b3261e"]];
+  const max = Math.max(1, ...app.hours.map((h) => h.counters["pushes.received"] || 0));
+  app.hours.forEach((h, i) => {
+    series.forEach(([name, colour], j) => {
+      const n = h.counters[name] || 0;
+      const height = Math.round((n / max) * 80);
+      const r = document.createElementNS(ns, "rect");
+      r.setAttribute("x", String(i * 10 + j * 3));
+      r.setAttribute("y", String(85 - height));
+      r.setAttribute("width", "3");
+      r.setAttribute("height", String(height));
+      r.setAttribute("fill", colour);
+      const t = document.createElementNS(ns, "title");
+      t.textContent = `${new Date(h.hour * 1000).toISOString().slice(11, 16)} ${name}: ${n}`;
+      r.appendChild(t);
+      svg.appendChild(r);
+    });
+  });
+  return svg;
+}
+
+function render(data) {
+  const main = document.getElementById("apps");
+  main.textContent = "";
+  document.getElementById("generated").textContent = new Date(data.generated_at * 1000).toISOString();
+  for (const app of data.apps) {
+    const section = el("section", { class: "app", "data-appid": app.appid });
+    section.appendChild(el("h2", {}, `${app.appid} · ${app.app_type}`));
+    const grid = el("div", { class: "grid" });
+    for (const [key, label] of CELLS) {
+      const v = value(app, key);
+      if (v === null || v === undefined) continue;
+      const cell = el("div", { class: "cell" });
+      const b = el("b", { "data-stat": key }, v);
+      if (key.endsWith(".state")) b.className = v;
+      cell.appendChild(b);
+      cell.appendChild(el("span", {}, label));
+      grid.appendChild(cell);
+    }
+    section.appendChild(grid);
+    if (app.token.last_error) section.appendChild(el("p", { class: "failing" }, `last token error: ${app.token.last_error}`));
+    section.appendChild(chart(app));
+    if (app.errcodes.length) {
+      const table = el("table", { "data-errcodes": app.appid });
+      table.appendChild(el("tr", {})).append(el("th", {}, "errcode"), el("th", {}, "call"), el("th", {}, "when"));
+      for (const e of app.errcodes) {
+        table.appendChild(el("tr", {})).append(el("td", {}, e.errcode), el("td", {}, e.path), el("td", {}, new Date(e.at * 1000).toISOString()));
+      }
+      section.appendChild(table);
+    }
+    main.appendChild(section);
+  }
+  document.body.dataset.ready = "1";
+}
+
+async function load() {
+  const r = await fetch("/admin/stats.json", { credentials: "same-origin", cache: "no-store" });
+  if (r.status === 401) { location.href = "/admin"; return; }
+  render(await r.json());
+}
+
+load().catch((e) => { document.getElementById("apps").textContent = `Could not load the stats: ${e}`; });
