@@ -18,6 +18,9 @@ bash scripts/build.sh
 cargo build -q -p wechat-sim --bin wechat-sim
 # nginx for the relay tests (deploy/relay/), from Debian's packages when missing.
 bash scripts/relay.sh install
+# Chromium for the status page's browser test (tests/e2e_admin.rs), from Debian's packages
+# when missing.
+bash scripts/browser.sh install
 # The mini-program client (client/): its pinned compiler, dist/ (which tests/e2e_client.rs
 # loads) and its unit tests on node's test runner.
 npm --prefix client ci --no-audit --no-fund
@@ -33,6 +36,11 @@ status=${PIPESTATUS[0]}
 if [ "$status" -eq 0 ] && [ $# -eq 0 ]; then
   SCHEMATHESIS_MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-10}" bash scripts/schemathesis.sh 2>&1 | tee -a "$log"
   status=${PIPESTATUS[0]}
+fi
+# The deploy check (a dry-run deploy of each wrangler.toml environment: its bindings, the size
+# budget), counted as one test.
+if [ $# -eq 0 ]; then
+  if bash scripts/deploy-check.sh 2>&1 | tee -a "$log"; then echo "# pass 1" | tee -a "$log"; else echo "# fail 1" | tee -a "$log"; status=1; fi
 fi
 set -e
 # One closing line for the whole run, summed over every test binary.

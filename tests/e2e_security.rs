@@ -187,15 +187,28 @@ async fn a_session_has_a_qr_budget_and_no_trial_or_unchecked_codes() {
         assert_eq!((status, error_code(&resp).as_str()), (400, "invalid_field"), "{resp}");
         assert!(resp["error"]["message"].as_str().unwrap_or("").starts_with(&format!("`{field}`")), "{resp}");
     }
-    // Ten new codes a minute per session (wrangler.toml QR_SESSION_LIMITER); cached ones are free.
-    for i in 0..10 {
-        assert_eq!(qr(&app, &token, &json!({ "scene": format!("s{i}") })).await.0, 200, "code {i}");
+    // Ten new codes a minute per session (wrangler.toml QR_SESSION_LIMITER); cached ones are
+    // free. Windows are fixed minutes: a run crossing one may make up to ten more first.
+    let mut made = 0;
+    let mut refusal = None;
+    for i in 0..21 {
+        let (status, retry_after, resp) = qr(&app, &token, &json!({ "scene": format!("s{i}") })).await;
+        match status {
+            200 => made += 1,
+            429 => {
+                assert_eq!(error_code(&resp), "rate_limited", "{resp}");
+                refusal = Some(retry_after);
+                break;
+            }
+            other => panic!("code {i}: status {other} {resp}"),
+        }
+        if i == 0 {
+            assert_eq!(qr(&app, &token, &json!({ "scene": "s0" })).await.0, 200, "a cached code is not counted");
+        }
     }
-    assert_eq!(qr(&app, &token, &json!({ "scene": "s0" })).await.0, 200, "a cached code is not counted");
-    let (status, retry_after, resp) = qr(&app, &token, &json!({ "scene": "s10" })).await;
-    assert_eq!((status, error_code(&resp).as_str()), (429, "rate_limited"), "{resp}");
-    assert_eq!(retry_after.as_deref(), Some("60"));
-    assert_eq!(app.sim_calls("/wxa/getwxacodeunlimit").await.len(), 10, "the refused code cost nothing");
+    assert!((10..=20).contains(&made), "{made} codes were made before the first 429");
+    assert_eq!(refusal.expect("a 429 within 21 codes").as_deref(), Some("60"));
+    assert_eq!(app.sim_calls("/wxa/getwxacodeunlimit").await.len(), made, "the refused code cost nothing");
     // Another session of the same app has its own budget.
     let (other, _) = app.login().await;
     assert_eq!(qr(&app, &other, &json!({ "scene": "o1" })).await.0, 200);
@@ -204,15 +217,24 @@ async fn a_session_has_a_qr_budget_and_no_trial_or_unchecked_codes() {
 #[tokio::test]
 async fn login_attempts_are_limited_per_client() {
     let app = spawn_app().await;
-    // Twenty a minute per client IP (wrangler.toml LOGIN_LIMITER): random codes cost WeChat calls.
-    let mut statuses = Vec::new();
-    for i in 0..21 {
-        let (status, _) = app.post_json("/api/login", &json!({ "code": format!("random-code-{i}") })).await;
-        statuses.push(status);
+    // Twenty a minute per client IP (wrangler.toml LOGIN_LIMITER): random codes cost WeChat
+    // calls. The limiter counts in fixed one-minute windows, so a run that crosses a window's
+    // end may let up to twenty more through before the first refusal: the test allows for it.
+    let mut allowed = 0;
+    let mut refused = None;
+    for i in 0..41 {
+        let r = app.client.post(app.url("/api/login")).json(&json!({ "code": format!("random-code-{i}") })).send().await.unwrap();
+        match r.status().as_u16() {
+            401 => allowed += 1,
+            429 => {
+                refused = Some(r.headers().get("Retry-After").and_then(|v| v.to_str().ok()).map(str::to_owned));
+                break;
+            }
+            other => panic!("attempt {i}: status {other}"),
+        }
     }
-    assert!(statuses[..20].iter().all(|s| *s == 401), "{statuses:?}");
-    let r = app.client.post(app.url("/api/login")).json(&json!({ "code": "random-code-x" })).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 429);
-    assert_eq!(r.headers().get("Retry-After").and_then(|v| v.to_str().ok()), Some("60"));
-    assert_eq!(app.sim_calls("/sns/jscode2session").await.len(), 20, "the refused attempts cost WeChat nothing");
+    let retry_after = refused.expect("a 429 within 41 attempts");
+    assert!((20..=40).contains(&allowed), "{allowed} attempts passed before the first 429");
+    assert_eq!(retry_after.as_deref(), Some("60"));
+    assert_eq!(app.sim_calls("/sns/jscode2session").await.len(), allowed, "the refused attempt cost WeChat nothing");
 }

@@ -26,15 +26,14 @@ function value(app, key) {
   return app.totals[key] ?? 0;
 }
 
-// Pushes per hour: received (grey), redeliveries (amber), refused (red), as SVG bars.
-function chart(app) {
+// Counters per hour for the last 24 hours as SVG bars, one colour per series.
+function chart(app, label, series) {
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", "0 0 240 90");
   svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", "pushes per hour, last 24 hours");
-  const series = [["pushes.received", "#9aa4ae"], ["pushes.redeliveries", "#d99a00"], ["pushes.refused", "#b3261e"]];
-  const max = Math.max(1, ...app.hours.map((h) => h.counters["pushes.received"] || 0));
+  svg.setAttribute("aria-label", `${label} per hour, last 24 hours`);
+  const max = Math.max(1, ...app.hours.flatMap((h) => series.map(([name]) => h.counters[name] || 0)));
   app.hours.forEach((h, i) => {
     series.forEach(([name, colour], j) => {
       const n = h.counters[name] || 0;
@@ -74,7 +73,10 @@ function render(data) {
     }
     section.appendChild(grid);
     if (app.token.last_error) section.appendChild(el("p", { class: "failing" }, `last token error: ${app.token.last_error}`));
-    section.appendChild(chart(app));
+    section.appendChild(el("h3", {}, "pushes per hour: received, redeliveries, refused"));
+    section.appendChild(chart(app, "pushes", [["pushes.received", "#9aa4ae"], ["pushes.redeliveries", "#d99a00"], ["pushes.refused", "#b3261e"]]));
+    section.appendChild(el("h3", {}, "logins per hour: mini program, web, scan"));
+    section.appendChild(chart(app, "logins", [["logins", "#2f6fde"], ["web_logins", "#1b7f3b"], ["scan_logins", "#7a3fb0"]]));
     if (app.errcodes.length) {
       const table = el("table", { "data-errcodes": app.appid });
       table.appendChild(el("tr", {})).append(el("th", {}, "errcode"), el("th", {}, "call"), el("th", {}, "when"));
