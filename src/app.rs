@@ -9,7 +9,7 @@ use crate::token;
 use crate::token::calls::Tick;
 use serde_json::json;
 use std::cell::Cell;
-use worker::{console_error, console_log, event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -23,7 +23,7 @@ fn report_config_once(ctx: &Ctx) {
         return;
     }
     for problem in ctx.config.problems() {
-        console_error!("configuration: {problem}");
+        crate::log_error!("configuration: {problem}");
     }
 }
 
@@ -55,7 +55,7 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
         Ok(resp) => resp,
         Err(err) => {
             if err.status >= 500 {
-                console_error!("{method:?} {path}: {err}");
+                crate::log_error!("{method:?} {path}: {err}");
             }
             failure = Some((err.code.to_string(), err.wechat_errcode));
             // The mini program is the public side: it learns that something failed on our
@@ -82,9 +82,9 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
             errcode: failure.as_ref().and_then(|(_, errcode)| *errcode),
         };
         match access.level() {
-            "error" => console_error!("{}", access.line()),
+            "error" => worker::console_error!("{}", access.line()),
             "warn" => worker::console_warn!("{}", access.line()),
-            _ => console_log!("{}", access.line()),
+            _ => worker::console_log!("{}", access.line()),
         }
     }
     if let Some(origin) = origin {
@@ -258,7 +258,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     report_config_once(&ctx);
     for appid in ctx.config.app_ids() {
         match objects::call(&ctx.env, token::read::DO_BINDING, &appid, &Tick { appid: appid.clone() }).await {
-            Ok(status) => console_log!(
+            Ok(status) => crate::log_info!(
                 "token health app={appid} state={} expires_at={:?} refreshes={} failures={} last_error={}",
                 status.state,
                 status.expires_at,
@@ -266,7 +266,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
                 status.stats.failures,
                 status.stats.last_error.as_deref().unwrap_or("none"),
             ),
-            Err(e) => console_error!("token health app={appid}: {e}"),
+            Err(e) => crate::log_error!("token health app={appid}: {e}"),
         }
     }
     // WeChat Pay: unpaid orders whose notify may have been lost are queried and settled.
@@ -274,7 +274,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let reconciled = crate::pay::handler::reconcile(&ctx, &forward, 50).await;
     match reconciled {
         Ok((0, _)) => {}
-        Ok((queried, settled)) => console_log!("pay reconciliation: {queried} queried, {settled} settled"),
-        Err(e) => console_error!("pay reconciliation: {e}"),
+        Ok((queried, settled)) => crate::log_info!("pay reconciliation: {queried} queried, {settled} settled"),
+        Err(e) => crate::log_error!("pay reconciliation: {e}"),
     }
 }

@@ -22,7 +22,7 @@ use crate::token::read::KV_BINDING;
 use crate::users;
 use crate::users::directory::{Lookup, Sighting, Source};
 use serde_json::{json, Value};
-use worker::{console_log, console_warn, kv::KvStore, Method, Request, Response};
+use worker::{kv::KvStore, Method, Request, Response};
 
 pub const APPID_HEADER: &str = "X-WeChat-AppId";
 /// The login objects' Durable Object binding (one object per code).
@@ -131,7 +131,7 @@ pub async fn exchange_code(ctx: &Ctx, app: &AppConfig, code: &str) -> ApiResult<
     let unionid = text("unionid");
     let answer = create_session(ctx, app, &openid, unionid.as_deref(), Some(&session_key), Source::Login).await?;
     // No openid in the log: it identifies a person (issue 20, item 8).
-    console_log!("login app={}", app.appid);
+    crate::log_info!("login app={}", app.appid);
     Ok(answer)
 }
 
@@ -193,7 +193,7 @@ pub async fn record_sighting(ctx: &Ctx, app: &AppConfig, openid: &str, unionid: 
         following: None,
     };
     if let Err(e) = users::store::record(&ctx.env, &sighting).await {
-        console_warn!("directory: could not record a {} on app {}: {e}", source.as_str(), app.appid);
+        crate::log_warn!("directory: could not record a {} on app {}: {e}", source.as_str(), app.appid);
     }
 }
 
@@ -213,7 +213,7 @@ pub async fn me(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
         }
         // The session is what /api/me is about; the links are extra.
         Err(e) => {
-            console_warn!("directory lookup for /api/me failed: {e}");
+            crate::log_warn!("directory lookup for /api/me failed: {e}");
             None
         }
     };
@@ -286,7 +286,7 @@ pub async fn forget(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
         revoked += objects::call(&ctx.env, sessions::BINDING, &object, &RevokeAll {}).await?.revoked;
     }
     let deleted = users::store::forget(&ctx.env, &person).await?;
-    console_log!("directory: forgot a person with {} account(s)", person.accounts.len());
+    crate::log_info!("directory: forgot a person with {} account(s)", person.accounts.len());
     json(200, &json!({ "accounts": deleted, "sessions_revoked": revoked }))
 }
 

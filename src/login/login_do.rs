@@ -13,7 +13,7 @@ use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
-use worker::{console_warn, durable_object, DurableObject, Env, Request, Response, State};
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 const KEY_ANSWER: &str = "answer";
 
@@ -42,7 +42,7 @@ impl DurableObject for LoginObject {
 
     async fn alarm(&self) -> worker::Result<Response> {
         if let Err(e) = self.state.storage().delete_all().await {
-            console_warn!("login object cleanup: {e}");
+            crate::log_warn!("login object cleanup: {e}");
         }
         Response::ok("ok")
     }
@@ -83,11 +83,11 @@ async fn run_exchange(state: &State, env: Env, call: &Exchange) -> ApiResult<Log
         // The session exists already: failing to keep the replay only costs a retry its 40163.
         Some(stored) => {
             if let Err(e) = state.storage().put(KEY_ANSWER, &stored).await {
-                console_warn!("login object: could not keep the answer for replays ({e})");
+                crate::log_warn!("login object: could not keep the answer for replays ({e})");
             }
             let _ = state.storage().set_alarm(Duration::from_secs(REPLAY_SECS + 5)).await;
         }
-        None => console_warn!("login object: could not seal the answer for replays"),
+        None => crate::log_warn!("login object: could not seal the answer for replays"),
     }
     Ok(answer)
 }

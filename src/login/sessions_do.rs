@@ -9,7 +9,7 @@ use crate::shared::objects::{self, serve, ObjectCall};
 use serde::Deserialize;
 use std::rc::Rc;
 use std::time::Duration;
-use worker::{console_error, console_warn, durable_object, DurableObject, Env, Request, Response, SqlStorageValue, State};
+use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorageValue, State};
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS sessions (
   session TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, decrypt_failures INTEGER NOT NULL DEFAULT 0
@@ -29,7 +29,7 @@ pub struct SessionsObject {
 impl DurableObject for SessionsObject {
     fn new(state: State, _env: Env) -> Self {
         if let Err(e) = state.storage().sql().exec(SCHEMA, None) {
-            console_error!("sessions object schema: {e}");
+            crate::log_error!("sessions object schema: {e}");
         }
         SessionsObject { state: Rc::new(state) }
     }
@@ -49,7 +49,7 @@ impl DurableObject for SessionsObject {
     async fn alarm(&self) -> worker::Result<Response> {
         let sql = self.state.storage().sql();
         if let Err(e) = sql.exec("DELETE FROM sessions WHERE expires_at <= ?", vec![SqlStorageValue::Integer(now() as i64)]) {
-            console_warn!("sessions object cleanup: {e}");
+            crate::log_warn!("sessions object cleanup: {e}");
         }
         self.schedule().await;
         Response::ok("ok")
@@ -124,7 +124,7 @@ impl SessionsObject {
         if let Some(at) = next {
             let secs = (at - now() as i64).max(1) as u64;
             if let Err(e) = self.state.storage().set_alarm(Duration::from_secs(secs)).await {
-                console_warn!("sessions object alarm: {e}");
+                crate::log_warn!("sessions object alarm: {e}");
             }
         }
     }

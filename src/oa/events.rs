@@ -12,7 +12,7 @@ use crate::shared::stats::{self, counter};
 use crate::users::directory::{Sighting, Source};
 use crate::users::store;
 use serde_json::Value;
-use worker::{console_log, console_warn, Env};
+use worker::Env;
 
 /// The unionid `user/info` gives for a follower; a failure leaves it unknown (a later
 /// sighting fills it in) instead of holding up the login.
@@ -20,7 +20,7 @@ async fn unionid_of(ctx: &Ctx, appid: &str, openid: &str) -> Option<String> {
     match user_info(ctx, appid, openid).await {
         Ok(info) => info.get("unionid").and_then(Value::as_str).map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned),
         Err(e) => {
-            console_warn!("user/info on app {appid} failed ({}); the unionid stays unknown", e.code);
+            crate::log_warn!("user/info on app {appid} failed ({}); the unionid stays unknown", e.code);
             None
         }
     }
@@ -61,7 +61,7 @@ pub async fn scan_login(env: &Env, appid: &str, scene: &str, openid: &str, new_f
         // This runs in the push ledger's outbox, not a request: the count is sent at once.
         stats::flush(&ctx.env).await;
     }
-    console_log!(
+    crate::log_info!(
         "scan-to-login on app {appid}: {}",
         if answer.accepted { "completed" } else { "ignored (done, expired or unknown)" }
     );

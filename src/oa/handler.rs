@@ -24,7 +24,7 @@ use crate::users::directory::{valid_id, Sighting, Source};
 use crate::users::store;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use worker::{console_warn, Method, Request, Response};
+use worker::{Method, Request, Response};
 
 /// The cookie that binds a web login to the browser that started it (wechat-oa.md §1.3):
 /// a callback in another browser (a login-CSRF link) is refused.
@@ -163,7 +163,7 @@ pub async fn jssdk_config(ctx: &Ctx, req: &Request) -> ApiResult<Response> {
             crate::shared::crypto::hex_eq(&jssdk::signature(&ticket.access_token, &nonce, ts, &url), &rejected)
         });
         if made_by_current {
-            console_warn!("a page reported the jsapi_ticket of app {} rejected; refreshing it", app.appid);
+            crate::log_warn!("a page reported the jsapi_ticket of app {} rejected; refreshing it", app.appid);
             ticket = token::read::refresh_credential_if_current(ctx, &app.appid, &ticket.access_token, Credential::JsapiTicket)
                 .await?;
         }
@@ -241,7 +241,7 @@ pub async fn template_message(ctx: &Ctx, req: &mut Request) -> ApiResult<Respons
             })?;
             message.check_against(template)?;
         }
-        Err(e) => console_warn!("templates of app {} unavailable, sending unchecked: {e}", app.appid),
+        Err(e) => crate::log_warn!("templates of app {} unavailable, sending unchecked: {e}", app.appid),
     }
     let path = "/cgi-bin/message/template/send";
     let answer =
@@ -267,7 +267,7 @@ pub async fn subscribe_message(ctx: &Ctx, req: &mut Request) -> ApiResult<Respon
             })?;
             message.check_against(template)?;
         }
-        Err(e) => console_warn!("subscribe templates of app {} unavailable, sending unchecked: {e}", app.appid),
+        Err(e) => crate::log_warn!("subscribe templates of app {} unavailable, sending unchecked: {e}", app.appid),
     }
     let path = "/cgi-bin/message/subscribe/bizsend";
     token::call::call_json(ctx, &app.appid, Api::Messages, Method::Post, path, &[], Some(&message.wechat_body())).await?;
@@ -300,7 +300,7 @@ pub async fn user(ctx: &Ctx, req: &Request, openid: Option<&str>) -> ApiResult<R
             following: Some(true),
         };
         if let Err(e) = store::record(&ctx.env, &sighting).await {
-            console_warn!("directory: could not record a user/info on app {}: {e}", app.appid);
+            crate::log_warn!("directory: could not record a user/info on app {}: {e}", app.appid);
         }
     }
     json(200, &info)

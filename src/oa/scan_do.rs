@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
-use worker::{console_warn, durable_object, Delay, DurableObject, Env, Request, Response, State};
+use worker::{durable_object, Delay, DurableObject, Env, Request, Response, State};
 
 const KEY: &str = "attempt";
 /// How often a waiting stream looks at the attempt (in memory), and sends a comment to keep
@@ -83,7 +83,7 @@ impl DurableObject for ScanLoginObject {
         // The attempt is over: keep nothing.
         self.core.cache.borrow_mut().take();
         if let Err(e) = self.core.state.storage().delete_all().await {
-            console_warn!("scan-login cleanup: {e}");
+            crate::log_warn!("scan-login cleanup: {e}");
         }
         Response::ok("ok")
     }
@@ -117,7 +117,7 @@ impl Core {
         self.save(record).await?;
         let forget_in = expires_at.saturating_sub(now()) + 60;
         if let Err(e) = self.state.storage().set_alarm(Duration::from_secs(forget_in)).await {
-            console_warn!("scan-login alarm: {e}");
+            crate::log_warn!("scan-login alarm: {e}");
         }
         Ok(Begun {})
     }

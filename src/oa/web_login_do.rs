@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
-use worker::{console_log, console_warn, durable_object, DurableObject, Env, Method, Request, Response, State};
+use worker::{durable_object, DurableObject, Env, Method, Request, Response, State};
 
 const KEY: &str = "login";
 
@@ -71,7 +71,7 @@ impl DurableObject for WebLoginObject {
 
     async fn alarm(&self) -> worker::Result<Response> {
         if let Err(e) = self.state.storage().delete_all().await {
-            console_warn!("web-login object cleanup: {e}");
+            crate::log_warn!("web-login object cleanup: {e}");
         }
         Response::ok("ok")
     }
@@ -117,7 +117,7 @@ impl WebLoginObject {
         self.save(&record).await?;
         let forget_in = record.expires_at.saturating_sub(now()) + HANDOFF_TTL_SECS + 60;
         if let Err(e) = self.state.storage().set_alarm(Duration::from_secs(forget_in)).await {
-            console_warn!("web-login alarm: {e}");
+            crate::log_warn!("web-login alarm: {e}");
         }
         Ok(Begun {})
     }
@@ -204,7 +204,7 @@ async fn run_exchange(state: &State, env: Env, mut record: Record, code: &str) -
             WebLoginOutcome::Done { redirect: record.redirect.clone(), handoff }
         }
         Err(e) if e.status < 500 => {
-            console_log!("web login on app {} refused: {}", record.appid, e.code);
+            crate::log_info!("web login on app {} refused: {}", record.appid, e.code);
             WebLoginOutcome::Failed { redirect: record.redirect.clone(), error: e.code.to_string() }
         }
         // WeChat or our storage failed: the user can try the callback again (same code).

@@ -2,7 +2,8 @@
 "use strict";
 
 const CELLS = [
-  ["token.state", "access_token"], ["jsapi_ticket.state", "jsapi_ticket"],
+  ["token.state", "access_token"], ["token.expires_in", "token expires in (min)"], ["token.refreshes", "token refreshes"],
+  ["token.failures", "token refresh failures"], ["jsapi_ticket.state", "jsapi_ticket"], ["jsapi_ticket.expires_in", "ticket expires in (min)"],
   ["pushes.received", "pushes (24 h)"], ["pushes.redeliveries", "redeliveries"], ["pushes.refused", "refused pushes"],
   ["outbox.pending", "outbox pending"], ["outbox.uncertain", "outbox uncertain"], ["outbox.failed", "outbox failed"],
   ["qr.made", "QR codes made"], ["qr.cached", "QR from cache"], ["qr.limited_quota_left", "A+C quota left"],
@@ -18,9 +19,19 @@ function el(tag, attrs, text) {
   return e;
 }
 
+let generatedAt = 0;
+
+function minutesLeft(t) {
+  return t && t.expires_at ? Math.max(0, Math.floor((t.expires_at - generatedAt) / 60)) : null;
+}
+
 function value(app, key) {
   if (key === "token.state") return app.token.state;
+  if (key === "token.expires_in") return minutesLeft(app.token);
+  if (key === "token.refreshes") return app.token.refreshes;
+  if (key === "token.failures") return app.token.failures;
   if (key === "jsapi_ticket.state") return app.jsapi_ticket ? app.jsapi_ticket.state : null;
+  if (key === "jsapi_ticket.expires_in") return minutesLeft(app.jsapi_ticket);
   if (key.startsWith("outbox.")) return app.outbox[key.slice(7)];
   if (key === "qr.limited_quota_left") return app.qr.limited_quota_left;
   return app.totals[key] ?? 0;
@@ -56,6 +67,7 @@ function chart(app, label, series) {
 function render(data) {
   const main = document.getElementById("apps");
   main.textContent = "";
+  generatedAt = data.generated_at;
   document.getElementById("generated").textContent = new Date(data.generated_at * 1000).toISOString();
   for (const app of data.apps) {
     const section = el("section", { class: "app", "data-appid": app.appid });
@@ -72,7 +84,12 @@ function render(data) {
       grid.appendChild(cell);
     }
     section.appendChild(grid);
+    if (app.token.refreshing) section.appendChild(el("p", { class: "due" }, "the access token is being refreshed"));
     if (app.token.last_error) section.appendChild(el("p", { class: "failing" }, `last token error: ${app.token.last_error}`));
+    const kinds = Object.entries(app.totals).filter(([k, n]) => k.startsWith("pushes.kind.") && n > 0);
+    if (kinds.length) {
+      section.appendChild(el("p", { "data-kinds": app.appid }, "pushes by kind: " + kinds.map(([k, n]) => `${k.slice(12)} ${n}`).join(", ")));
+    }
     section.appendChild(el("h3", {}, "pushes per hour: received, redeliveries, refused"));
     section.appendChild(chart(app, "pushes", [["pushes.received", "#9aa4ae"], ["pushes.redeliveries", "#d99a00"], ["pushes.refused", "#b3261e"]]));
     section.appendChild(el("h3", {}, "logins per hour: mini program, web, scan"));

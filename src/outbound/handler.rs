@@ -16,7 +16,7 @@ use crate::shared::wechat::{self, Payload};
 use crate::token;
 use crate::token::read::KV_BINDING;
 use serde_json::{json, Value};
-use worker::{console_warn, FormEntry, Method, Request, Response};
+use worker::{FormEntry, Method, Request, Response};
 
 const MAX_JSON: usize = 64 * 1024;
 /// A temporary image for customer-service messages (WeChat allows up to 2 MB; a little slack).
@@ -161,7 +161,7 @@ async fn templates(ctx: &Ctx, appid: &str) -> ApiResult<Value> {
         // As text: a serde_json object would become a JS Map, which JSON.stringify writes as {}.
         if let Ok(put) = kv.put(&key, data.to_string()) {
             if let Err(e) = put.expiration_ttl(TEMPLATES_TTL).execute().await {
-                console_warn!("could not cache the templates of app {appid}: {e}");
+                crate::log_warn!("could not cache the templates of app {appid}: {e}");
             }
         }
     }
@@ -194,7 +194,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
             message.check_against(template)?;
         }
         // Without the list the rules of the keyword types still applied in parse; WeChat checks the rest.
-        Err(e) => console_warn!("templates of app {} unavailable, sending unchecked: {e}", app.appid),
+        Err(e) => crate::log_warn!("templates of app {} unavailable, sending unchecked: {e}", app.appid),
     }
     let path = "/cgi-bin/message/subscribe/send";
     token::call::call_json(ctx, &app.appid, Api::Messages, Method::Post, path, &[], Some(&message.wechat_body())).await?;

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 use web_sys::CryptoKey;
-use worker::{console_warn, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
 
 /// A WeChat Pay call gets this long (its documented timeouts are seconds, not minutes).
 const TIMEOUT_MS: u64 = 10_000;
@@ -94,7 +94,7 @@ impl Merchant {
         let mut selected = self.keys.borrow().select(&headers.serial).map(|(_, spki)| spki.to_vec());
         if matches!(selected, Err(VerifyError::UnknownSerial(_))) && !headers.serial.starts_with("PUB_KEY_ID_") {
             if let Err(e) = self.refresh_certificates(ctx).await {
-                console_warn!("WeChat Pay certificates of merchant {}: {e}", self.config.mchid);
+                crate::log_warn!("WeChat Pay certificates of merchant {}: {e}", self.config.mchid);
             }
             selected = self.keys.borrow().select(&headers.serial).map(|(_, spki)| spki.to_vec());
         }
@@ -130,7 +130,7 @@ impl Merchant {
             };
             match certificate_from_plaintext(cert, &plain, ctx.now as i64) {
                 Ok(key) => found.push((key.serial, key.spki)),
-                Err(e) => console_warn!("a WeChat Pay platform certificate was not taken: {e:?}"),
+                Err(e) => crate::log_warn!("a WeChat Pay platform certificate was not taken: {e:?}"),
             }
         }
         let mut ring = self.keys.borrow().clone();

@@ -21,7 +21,7 @@ use crate::shared::limits::{self, Limit};
 use crate::shared::stats::{self, counter};
 use crate::users::directory::Source;
 use serde_json::{json, Value};
-use worker::{console_error, console_log, console_warn, Method, Request, Response};
+use worker::{Method, Request, Response};
 
 const MAX_JSON: usize = 16 * 1024;
 /// How long the forward's exactly-once claim lives (the push ledger's claims: a day).
@@ -152,7 +152,7 @@ async fn create(ctx: &Ctx, req: &Request, app: &AppConfig, n: NewOrder<'_>) -> A
     let prepay = PrepayAnswer::parse(&body)?;
     store::set_prepay(&ctx.env, n.out_trade_no, &prepay.prepay_id, ctx.now).await?;
     stats::count(&app.appid, counter::ORDERS_CREATED, ctx.now);
-    console_log!("pay order created app={} amount={}", app.appid, n.total);
+    crate::log_info!("pay order created app={} amount={}", app.appid, n.total);
     answer_order(ctx, &m, &row, &prepay.prepay_id).await
 }
 
@@ -318,7 +318,7 @@ async fn settle(ctx: &Ctx, forward: Forward<'_>, row: &OrderRow, tx: &Transactio
     if tx.trade_state.is_paid() {
         let expected = Expected { mchid: &row.mchid, appid: &row.appid, out_trade_no: &row.out_trade_no, total: row.amount };
         if tx.mchid != expected.mchid || tx.appid != expected.appid || tx.total() != Some(row.amount) {
-            console_error!("WeChat Pay reports order {} paid with other values: not applied", row.out_trade_no);
+            crate::log_error!("WeChat Pay reports order {} paid with other values: not applied", row.out_trade_no);
             return Ok(false);
         }
         let transaction_id = tx.transaction_id.clone().unwrap_or_default();
@@ -331,7 +331,7 @@ async fn settle(ctx: &Ctx, forward: Forward<'_>, row: &OrderRow, tx: &Transactio
         }
         if changed {
             stats::count(&row.appid, counter::ORDERS_PAID, ctx.now);
-            console_log!("pay order paid app={}", row.appid);
+            crate::log_info!("pay order paid app={}", row.appid);
             if let Ok(app) = ctx.config.app(Some(&row.appid)) {
                 let openid = tx.payer.as_ref().and_then(|p| p.openid.clone()).unwrap_or_else(|| row.openid.clone());
                 record_sighting(ctx, &app, &openid, None, Source::Pay).await;
@@ -379,7 +379,7 @@ fn notify_response(reply: NotifyReply) -> ApiResult<Response> {
 }
 
 fn refuse(error: NotifyError) -> ApiResult<Response> {
-    console_warn!("pay notify refused: {error}");
+    crate::log_warn!("pay notify refused: {error}");
     notify_response(NotifyReply::refuse(&error))
 }
 
@@ -390,7 +390,7 @@ pub async fn notify(ctx: &Ctx, forward: Forward<'_>, req: &mut Request, appid: O
         Ok(resp) => Ok(resp),
         Err(e) => {
             if e.status >= 500 {
-                console_error!("pay notify: {e}");
+                crate::log_error!("pay notify: {e}");
             }
             notify_response(NotifyReply::Fail { status: e.status, message: e.code.to_string() })
         }
@@ -419,7 +419,7 @@ async fn receive_notify(ctx: &Ctx, forward: Forward<'_>, req: &mut Request, appi
             crate::pay::refunds::refund_notify(ctx, &m, &notify).await
         }
         Event::Other(kind) => {
-            console_log!("pay notify {kind} acknowledged (not handled)");
+            crate::log_info!("pay notify {kind} acknowledged (not handled)");
             Ok(Ok(()))
         }
     };
@@ -427,7 +427,7 @@ async fn receive_notify(ctx: &Ctx, forward: Forward<'_>, req: &mut Request, appi
         Ok(Ok(())) => notify_response(NotifyReply::Ack),
         Ok(Err(e)) => refuse(e),
         Err(e) => {
-            console_error!("pay notify could not be applied: {e}");
+            crate::log_error!("pay notify could not be applied: {e}");
             notify_response(NotifyReply::busy())
         }
     }
@@ -471,7 +471,7 @@ pub async fn reconcile(ctx: &Ctx, forward: Forward<'_>, limit: u32) -> ApiResult
         let m = match merchant(ctx, &app).await {
             Ok(m) => m,
             Err(e) => {
-                console_warn!("reconciliation: app {} has no usable merchant: {e}", row.appid);
+                crate::log_warn!("reconciliation: app {} has no usable merchant: {e}", row.appid);
                 continue;
             }
         };
@@ -496,7 +496,7 @@ pub async fn reconcile(ctx: &Ctx, forward: Forward<'_>, limit: u32) -> ApiResult
                 store::queried(&ctx.env, &row.out_trade_no, tx.trade_state.as_str(), next, ctx.now).await?;
             }
             Err(e) => {
-                console_warn!("reconciliation query of an order of app {} failed: {e}", row.appid);
+                crate::log_warn!("reconciliation query of an order of app {} failed: {e}", row.appid);
                 let next = next_reconcile_at(row.created_at, row.queries + 1);
                 store::queried(&ctx.env, &row.out_trade_no, row.trade_state.as_deref().unwrap_or("UNKNOWN"), next, ctx.now)
                     .await?;

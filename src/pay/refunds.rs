@@ -22,7 +22,7 @@ use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::fields::{opt_str, reject_unknown, required_str, Body};
 use crate::shared::http::{json, json_body, require_internal_key, Ctx};
 use serde_json::{json, Value};
-use worker::{console_error, console_log, console_warn, Method, Request, Response};
+use worker::{Method, Request, Response};
 
 const MAX_JSON: usize = 8 * 1024;
 
@@ -150,7 +150,7 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
             }
             apply(ctx, &row, &refund.status, refund.refund_id.as_deref()).await?;
             crate::shared::stats::count(&order.appid, crate::shared::stats::counter::REFUNDS, ctx.now);
-            console_log!("pay refund accepted app={} amount={} status={}", order.appid, row.amount, refund.status.as_str());
+            crate::log_info!("pay refund accepted app={} amount={} status={}", order.appid, row.amount, refund.status.as_str());
             answer(ctx, out_refund_no, row).await
         }
         Err(e) => {
@@ -160,7 +160,7 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
                 let sql = "DELETE FROM pay_refunds WHERE out_refund_no = ?1 AND refund_id IS NULL AND status = 'PROCESSING'";
                 store::run(&ctx.env, "refund release", sql, &[text(out_refund_no)]).await?;
             } else {
-                console_warn!("pay refund outcome unknown ({}); a retry re-sends it under the same number", e.code);
+                crate::log_warn!("pay refund outcome unknown ({}); a retry re-sends it under the same number", e.code);
             }
             Err(e)
         }
@@ -221,7 +221,7 @@ async fn apply(ctx: &Ctx, row: &RefundRow, status: &RefundStatus, refund_id: Opt
         RefundStatus::Processing | RefundStatus::Other(_) => false,
     };
     if changed {
-        console_log!("pay refund {} of an order of {} fen", status.as_str(), row.amount);
+        crate::log_info!("pay refund {} of an order of {} fen", status.as_str(), row.amount);
     }
     recompute_order(ctx, &row.out_trade_no).await?;
     Ok(changed)
@@ -262,7 +262,7 @@ pub async fn get(ctx: &Ctx, req: &Request, param: Option<&str>) -> ApiResult<Res
             {
                 apply(ctx, &row, &refund.status, refund.refund_id.as_deref()).await?;
             } else {
-                console_error!("WeChat Pay reports a refund with other values: not applied");
+                crate::log_error!("WeChat Pay reports a refund with other values: not applied");
             }
             json!({
                 "status": refund.status.as_str(), "refund_id": refund.refund_id, "amount": amount,

@@ -7,7 +7,7 @@ use crate::pay::shipping::TradeManageEvent;
 use crate::pay::store::{self, number, optional, text, OrderRow};
 use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::http::{now, Ctx};
-use worker::{console_log, console_warn, Env};
+use worker::Env;
 
 /// Compare-and-set attempts against concurrent appends to the same order.
 const ATTEMPTS: usize = 4;
@@ -17,17 +17,17 @@ const ATTEMPTS: usize = 4;
 /// and dropped.
 pub async fn record(env: &Env, appid: &str, payload: &str) -> ApiResult<()> {
     let Some(event) = TradeManageEvent::parse(payload) else {
-        console_warn!("a trade_manage push of app {appid} could not be read: not recorded");
+        crate::log_warn!("a trade_manage push of app {appid} could not be read: not recorded");
         return Ok(());
     };
     let ctx = Ctx::new(env.clone());
     for _ in 0..ATTEMPTS {
         let Some(order) = find_order(&ctx, appid, &event).await? else {
-            console_log!("{} of app {appid} names no order here: not recorded", event.event);
+            crate::log_info!("{} of app {appid} names no order here: not recorded", event.event);
             return Ok(());
         };
         if event.merchant_id.as_deref().is_some_and(|m| m != order.mchid) {
-            console_warn!("{} of app {appid} names another merchant than its order's: not recorded", event.event);
+            crate::log_warn!("{} of app {appid} names another merchant than its order's: not recorded", event.event);
             return Ok(());
         }
         let Some(updated) = event.append_to(order.shipping_events.as_deref()) else {
@@ -37,7 +37,7 @@ pub async fn record(env: &Env, appid: &str, payload: &str) -> ApiResult<()> {
                    WHERE out_trade_no = ?1 AND shipping_events IS ?4";
         let args = [text(&order.out_trade_no), text(&updated), number(now()), optional(order.shipping_events.as_deref())];
         if store::run(env, "order shipping event", sql, &args).await? == 1 {
-            console_log!("{} recorded against an order of app {appid}", event.event);
+            crate::log_info!("{} recorded against an order of app {appid}", event.event);
             return Ok(());
         }
     }

@@ -10,7 +10,7 @@ use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::fields::{opt_str, required_str};
 use crate::shared::http::{json, json_body, require_internal_key, Ctx};
 use serde_json::json;
-use worker::{console_log, Method, Request, Response};
+use worker::{Method, Request, Response};
 
 const MAX_JSON: usize = 32 * 1024;
 
@@ -60,7 +60,7 @@ pub async fn upload(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
                WHERE out_trade_no = ?1";
     let done = if info.completes() { number(1) } else { number(0) };
     store::run(&ctx.env, "order shipping", sql, &[text(out_trade_no), text(&record), number(ctx.now), done]).await?;
-    console_log!("pay shipping uploaded app={} logistics_type={}", order.appid, info.logistics_type);
+    crate::log_info!("pay shipping uploaded app={} logistics_type={}", order.appid, info.logistics_type);
     let shipped_at = if info.completes() { Some(ctx.now) } else { order.shipped_at };
     json(200, &json!({ "out_trade_no": out_trade_no, "shipped_at": shipped_at, "shipping": info.record() }))
 }

@@ -6,7 +6,7 @@ use crate::shared::error::{ApiError, ApiResult};
 use crate::users::store::database;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
-use worker::{console_warn, D1Database, Env};
+use worker::{D1Database, Env};
 
 /// One order, as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,7 +50,7 @@ pub struct RefundRow {
 }
 
 fn failed(what: &str, e: worker::Error) -> ApiError {
-    console_warn!("D1 {what} failed: {e}");
+    crate::log_warn!("D1 {what} failed: {e}");
     ApiError::unavailable(format!("the order store is unavailable ({what}); retry shortly"))
 }
 
@@ -77,7 +77,7 @@ pub async fn rows<T: for<'de> Deserialize<'de>>(env: &Env, what: &str, sql: &str
     let db: D1Database = database(env)?;
     let result = db.prepare(sql).bind(args).map_err(|e| failed(what, e))?.all().await.map_err(|e| failed(what, e))?;
     if let Some(error) = result.error() {
-        console_warn!("D1 {what} failed: {error}");
+        crate::log_warn!("D1 {what} failed: {error}");
         return Err(ApiError::unavailable(format!("the order store is unavailable ({what}); retry shortly")));
     }
     result.results::<T>().map_err(|e| failed(what, e))

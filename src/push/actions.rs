@@ -10,7 +10,7 @@ use crate::shared::wechat::TIMEOUT_MS;
 use crate::token;
 use futures_util::future::{select, Either};
 use std::time::Duration;
-use worker::{console_log, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Delay, Env, Fetch, Headers, Method, Request, RequestInit};
 
 /// Runs one outbox action; the ledger decides what its [`Outcome`] means for the row.
 pub async fn run_action(env: &Env, appid: &str, action: &Action) -> Outcome {
@@ -20,7 +20,7 @@ pub async fn run_action(env: &Env, appid: &str, action: &Action) -> Outcome {
             let path = "/cgi-bin/message/custom/send";
             match token::call::call_json(&ctx, appid, Api::Messages, Method::Post, path, &[], Some(body)).await {
                 Ok(_) => {
-                    console_log!("custom/send done (app {appid})");
+                    crate::log_info!("custom/send done (app {appid})");
                     Outcome::Done
                 }
                 Err(e) => match e.retry {

@@ -12,7 +12,7 @@ use crate::shared::objects;
 use crate::shared::stats::{self, counter};
 use std::cell::RefCell;
 use std::rc::Rc;
-use worker::{console_log, Request, Response};
+use worker::{Request, Response};
 
 /// WeChat's pushes are small; anything larger is refused before it is read.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -118,7 +118,7 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiRe
     // A push without side effects is fully described by its answer; logging each one costs
     // more than the rest of the answer under `wrangler dev` (LOG_EVERY_PUSH=true turns it on).
     if first.is_some() || ctx.config.log_every_push().unwrap_or(true) {
-        console_log!(
+        crate::log_info!(
             "push app={} type={} event={} key={} first={} reply={:?} actions={}",
             app.appid,
             msg.msg_type,

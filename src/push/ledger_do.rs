@@ -22,9 +22,7 @@ use serde::Deserialize;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
-use worker::{
-    console_error, console_warn, durable_object, DurableObject, Env, Request, Response, SqlStorage, SqlStorageValue, State,
-};
+use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, SqlStorageValue, State};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, claimed_at INTEGER NOT NULL);
@@ -70,7 +68,7 @@ impl DurableObject for PushLedger {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         if let Err(e) = sql.exec(SCHEMA, None) {
-            console_error!("push ledger schema: {e}");
+            crate::log_error!("push ledger schema: {e}");
         }
         for column in COLUMNS {
             let _ = sql.exec(column, None);
@@ -91,11 +89,11 @@ impl DurableObject for PushLedger {
         let sql = self.state.storage().sql();
         let cutoff = now() as i64 - CLAIM_TTL_SECS;
         if let Err(e) = sql.exec("DELETE FROM claims WHERE claimed_at < ?", vec![SqlStorageValue::Integer(cutoff)]) {
-            console_warn!("push ledger cleanup: {e}");
+            crate::log_warn!("push ledger cleanup: {e}");
         }
         let settled_cutoff = SqlStorageValue::Integer(now() as i64 - KEEP_SETTLED_SECS);
         if let Err(e) = sql.exec("DELETE FROM outbox WHERE state != 'pending' AND next_at < ?", vec![settled_cutoff]) {
-            console_warn!("push ledger cleanup: {e}");
+            crate::log_warn!("push ledger cleanup: {e}");
         }
         reschedule(&self.state).await;
         Response::ok("ok")
@@ -172,7 +170,7 @@ async fn drain(state: Rc<State>, env: Env, draining: Rc<Cell<bool>>) {
         {
             Ok(rows) => rows,
             Err(e) => {
-                console_error!("push ledger outbox read: {e}");
+                crate::log_error!("push ledger outbox read: {e}");
                 break;
             }
         };
@@ -182,7 +180,7 @@ async fn drain(state: Rc<State>, env: Env, draining: Rc<Cell<bool>>) {
         for row in due {
             if let Err(e) = run_row(&sql, &env, row).await {
                 // Storage is failing: stop, and let the alarm try again later.
-                console_error!("push ledger outbox write: {e}");
+                crate::log_error!("push ledger outbox write: {e}");
                 draining.set(false);
                 reschedule(&state).await;
                 return;
@@ -222,15 +220,15 @@ async fn run_row(sql: &SqlStorage, env: &Env, row: OutboxRow) -> worker::Result<
         // (`Run` is only ever a step before an attempt; after one it cannot come back.)
         Next::Delete | Next::Run => sql.exec("DELETE FROM outbox WHERE id = ?", vec![id]).map(drop),
         Next::RetryLater => {
-            console_warn!("push {key}: action failed; retry {} in {} s", row.attempts + 1, retry_delay_secs(row.attempts + 1));
+            crate::log_warn!("push {key}: action failed; retry {} in {} s", row.attempts + 1, retry_delay_secs(row.attempts + 1));
             sql.exec("UPDATE outbox SET started_at = NULL WHERE id = ?", vec![id]).map(drop)
         }
         Next::Uncertain(reason) => {
-            console_error!("push {key}: action may have run; not sent again ({reason})");
+            crate::log_error!("push {key}: action may have run; not sent again ({reason})");
             settle(sql, id, "uncertain", &reason)
         }
         Next::Fail(reason) => {
-            console_error!("push {key}: action dropped: {reason}");
+            crate::log_error!("push {key}: action dropped: {reason}");
             settle(sql, id, "failed", &reason)
         }
     }
@@ -260,6 +258,6 @@ async fn reschedule(state: &State) {
         None => 3600,
     };
     if let Err(e) = state.storage().set_alarm(Duration::from_secs(secs)).await {
-        console_warn!("push ledger alarm: {e}");
+        crate::log_warn!("push ledger alarm: {e}");
     }
 }

@@ -18,7 +18,7 @@ use crate::token;
 use crate::token::read::KV_BINDING;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::{console_warn, Method, Request, Response};
+use worker::{Method, Request, Response};
 
 const MAX_BODY: usize = 8 * 1024;
 /// Unlimited codes never expire at WeChat; a cached copy is kept 30 days.
@@ -140,10 +140,10 @@ async fn serve_code(
     match kv.put_bytes(&r.cache_key, &bytes).and_then(|p| p.metadata(&meta)) {
         Ok(put) => {
             if let Err(e) = put.expiration_ttl(r.ttl).execute().await {
-                console_warn!("could not cache a QR code for app {appid}: {e}");
+                crate::log_warn!("could not cache a QR code for app {appid}: {e}");
             }
         }
-        Err(e) => console_warn!("could not cache a QR code for app {appid}: {e}"),
+        Err(e) => crate::log_warn!("could not cache a QR code for app {appid}: {e}"),
     }
     image_response(bytes, &meta, if_none_match.as_deref(), visibility, "miss")
 }

@@ -6,7 +6,6 @@
 use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::http::Ctx;
 use std::cell::Cell;
-use worker::console_warn;
 
 /// What is limited, and by which binding. The windows are the bindings' `period` (60 s).
 #[derive(Debug, Clone, Copy)]
@@ -63,7 +62,7 @@ pub async fn check(ctx: &Ctx, limit: Limit, key: &str) -> ApiResult<()> {
         Ok(false) => Err(ApiError::rate_limited(limit.refusal(), PERIOD_SECS)),
         Err(e) => {
             if !WARNED.with(|w| w.replace(true)) {
-                console_warn!("rate limit {} not applied ({e}): is the binding configured?", limit.binding());
+                crate::log_warn!("rate limit {} not applied ({e}): is the binding configured?", limit.binding());
             }
             Ok(())
         }

@@ -4,6 +4,32 @@
 
 use serde_json::{Map, Value};
 
+/// Any other log line: `{"level", "msg"}`, the message made of names and numbers only.
+pub fn json_line(level: &str, msg: &str) -> String {
+    let mut m = Map::new();
+    m.insert("level".into(), Value::from(level));
+    m.insert("msg".into(), Value::from(msg));
+    Value::Object(m).to_string()
+}
+
+/// `console_log!` as one JSON line (`{"level":"info","msg":…}`).
+#[macro_export]
+macro_rules! log_info {
+    ($($t:tt)*) => { worker::console_log!("{}", $crate::shared::log::json_line("info", &format!($($t)*))) };
+}
+
+/// `console_warn!` as one JSON line.
+#[macro_export]
+macro_rules! log_warn {
+    ($($t:tt)*) => { worker::console_warn!("{}", $crate::shared::log::json_line("warn", &format!($($t)*))) };
+}
+
+/// `console_error!` as one JSON line.
+#[macro_export]
+macro_rules! log_error {
+    ($($t:tt)*) => { worker::console_error!("{}", $crate::shared::log::json_line("error", &format!($($t)*))) };
+}
+
 /// One access line: the request's method, path (never its query), status, duration, and what
 /// else is known (`route`, `appid`, `errcode`, `error` code). `level` follows the status.
 #[derive(Debug, Default)]

@@ -91,13 +91,13 @@ pub async fn flush(env: &worker::Env) {
                         .add_double(start as f64)
                         .build();
                     if let Err(e) = dataset.write_data_point(&point) {
-                        worker::console_warn!("analytics data point not written: {e}");
+                        crate::log_warn!("analytics data point not written: {e}");
                     }
                 }
             }
         }
         if let Err(e) = crate::shared::objects::call(env, BINDING, &appid, &Record { batch }).await {
-            worker::console_warn!("stats of app {appid} not recorded: {e}");
+            crate::log_warn!("stats of app {appid} not recorded: {e}");
         }
     }
     flushed();

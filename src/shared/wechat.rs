@@ -10,7 +10,7 @@ use crate::shared::image::sniff_image;
 use futures_util::future::{select, Either};
 use serde_json::Value;
 use std::time::Duration;
-use worker::{console_warn, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
 
 pub use crate::shared::urls::WeChatUrl;
 
@@ -193,7 +193,7 @@ pub async fn call_without_token(api: Api, method: Method, url: &WeChatUrl) -> Ap
             Err(Failure::Malformed) => return Err(Failure::Malformed.into_error()),
             Err(f) if !f.is_transient() => return Err(f.into_error()),
             Err(f) => {
-                console_warn!("wechat call {} failed: {}", url.path(), f.describe());
+                crate::log_warn!("wechat call {} failed: {}", url.path(), f.describe());
                 last = f.into_error();
             }
         }

@@ -9,7 +9,7 @@ use crate::shared::http::Ctx;
 use crate::shared::wechat::{app_url, send_payload, Failure, Payload, Reply};
 use crate::token::read;
 use serde_json::Value;
-use worker::{console_warn, Method};
+use worker::Method;
 
 /// A token-authenticated call: `path` on `WECHAT_API_BASE` with `access_token` added to
 /// `params`. A stale token is refreshed (compare-and-refresh) and the call retried once,
@@ -46,7 +46,7 @@ pub async fn call_payload(
         let Reply::Json(json) = reply else { return Ok(reply) };
         let code = errcode::errcode_of(&json);
         if errcode::is_stale_token(code) && attempt == 0 {
-            console_warn!("wechat {path}: errcode {code}, refreshing the access token once (app {appid})");
+            crate::log_warn!("wechat {path}: errcode {code}, refreshing the access token once (app {appid})");
             token = read::refresh_if_current(ctx, appid, &token.access_token).await?;
             continue;
         }

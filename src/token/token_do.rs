@@ -20,7 +20,7 @@ use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
-use worker::{console_log, console_warn, durable_object, Delay, DurableObject, Env, Request, Response, State};
+use worker::{durable_object, Delay, DurableObject, Env, Request, Response, State};
 
 const KEY_APPID: &str = "appid";
 /// Attempts within one refresh for transient failures (-1, 5xx, timeouts, bad bodies).
@@ -91,7 +91,7 @@ impl DurableObject for AccessTokenObject {
         let appid: Option<String> = self.core.state.storage().get(KEY_APPID).await.ok().flatten();
         if let Some(appid) = appid {
             if let Err(e) = self.core.tick(&appid, "alarm").await {
-                console_warn!("token alarm for app {appid}: {e}");
+                crate::log_warn!("token alarm for app {appid}: {e}");
             }
         }
         Response::ok("ok")
@@ -158,7 +158,7 @@ impl Core {
                     now() < t.fetched_at.saturating_add(min_age)
                 } =>
             {
-                console_warn!("jsapi_ticket of app {appid} reported rejected but is younger than the minimum; kept");
+                crate::log_warn!("jsapi_ticket of app {appid} reported rejected but is younger than the minimum; kept");
                 Ok(t)
             }
             _ => self.refresh(appid, credential, "stale").await,
@@ -283,7 +283,7 @@ impl Core {
                 for _ in 0..2 {
                     match fetch_ticket(&config.api_base, &app, &token.access_token).await {
                         Attempt::StaleToken => {
-                            console_warn!("getticket refused the access token of app {appid}; refreshing it once");
+                            crate::log_warn!("getticket refused the access token of app {appid}; refreshing it once");
                             match self.refresh_if_current(appid, &token.access_token, Credential::AccessToken).await {
                                 Ok(t) => token = t,
                                 Err(error) => return Attempt::Failed { error, transient: false },
@@ -333,7 +333,7 @@ impl Core {
             s.next_attempt_at = now() + cooldown_secs(s.consecutive_failures, failure.wechat_errcode);
             s.clone()
         };
-        console_warn!("{} refresh for app {appid} failed ({reason}): {}", credential.name(), failure.message);
+        crate::log_warn!("{} refresh for app {appid} failed ({reason}): {}", credential.name(), failure.message);
         let _ = self.state.storage().put(credential.storage_keys().1, &stats).await;
         self.reschedule(&policy).await;
         // Keep serving the current value while it is valid.
@@ -358,7 +358,7 @@ impl Core {
         let storage = self.state.storage();
         let (key, stats_key) = credential.storage_keys();
         if let Err(e) = storage.put(key, token).await {
-            console_warn!("could not store the {} for app {appid}: {e}", credential.name());
+            crate::log_warn!("could not store the {} for app {appid}: {e}", credential.name());
         }
         let _ = storage.put(stats_key, &stats).await;
         let ttl = token.servable_until(policy).saturating_sub(now());
@@ -371,12 +371,12 @@ impl Core {
                     Err(e) => Err(e),
                 };
                 if let Err(e) = result {
-                    console_warn!("could not cache the {} in KV for app {appid}: {e}", credential.name());
+                    crate::log_warn!("could not cache the {} in KV for app {appid}: {e}", credential.name());
                 }
             }
         }
         self.reschedule(policy).await;
-        console_log!(
+        crate::log_info!(
             "{} for app {appid} refreshed ({reason}); valid {} s",
             credential.name(),
             token.expires_at.saturating_sub(token.fetched_at)
@@ -402,7 +402,7 @@ impl Core {
         if let Some(at) = at {
             let in_secs = at.saturating_sub(now()).max(1);
             if let Err(e) = self.state.storage().set_alarm(Duration::from_secs(in_secs)).await {
-                console_warn!("could not set the token alarm: {e}");
+                crate::log_warn!("could not set the token alarm: {e}");
             }
         }
     }

@@ -4,7 +4,7 @@
 use crate::shared::error::{ApiError, ApiResult};
 use crate::users::directory::{app_type_name, Account, Lookup, Person, Sighting};
 use wasm_bindgen::JsValue;
-use worker::{console_warn, D1Database, Env};
+use worker::{D1Database, Env};
 
 /// The D1 binding of the directory (and, with issue 15, the orders).
 pub const BINDING: &str = "DB";
@@ -16,7 +16,7 @@ pub fn database(env: &Env) -> ApiResult<D1Database> {
 }
 
 fn failed(what: &str, e: worker::Error) -> ApiError {
-    console_warn!("D1 {what} failed: {e}");
+    crate::log_warn!("D1 {what} failed: {e}");
     ApiError::unavailable(format!("the user directory is unavailable ({what}); retry shortly"))
 }
 
@@ -62,7 +62,7 @@ async fn rows(db: &D1Database, sql: &str, args: &[JsValue]) -> ApiResult<Vec<Acc
     let statement = db.prepare(sql).bind(args).map_err(|e| failed("lookup", e))?;
     let result = statement.all().await.map_err(|e| failed("lookup", e))?;
     if let Some(error) = result.error() {
-        console_warn!("D1 lookup failed: {error}");
+        crate::log_warn!("D1 lookup failed: {error}");
         return Err(ApiError::unavailable("the user directory is unavailable (lookup); retry shortly"));
     }
     result.results::<Account>().map_err(|e| failed("reading rows", e))
