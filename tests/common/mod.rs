@@ -140,6 +140,8 @@ pub struct Options {
     /// WeChat Pay: the simulator's test merchant (`--pay-test-merchant`, retry schedule × 0.001)
     /// configured for the default app in public-key mode, with [`PAY_CATALOGUE`].
     pub pay: bool,
+    /// Further apps given the same merchant ([`Options::pay_for`]).
+    pub pay_apps: Vec<String>,
     /// Add the official account [`OA_APPID`], with every app bound to one Open Platform
     /// account (unionids), `WEB_ORIGINS` = [`WEB_ORIGIN`] and web authorization at the simulator.
     pub official_account: bool,
@@ -155,6 +157,12 @@ impl Options {
     /// The default app behind the IP whitelist, reached through the relay for `calls`.
     pub fn relay(mut self, calls: &'static str) -> Self {
         self.relay = Some(calls);
+        self
+    }
+
+    /// The simulator's test merchant for a further app too (its `WECHATPAY_*_<APPID>`); with [`Options::pay`].
+    pub fn pay_for(mut self, appid: &str) -> Self {
+        self.pay_apps.push(appid.to_owned());
         self
     }
 
@@ -270,6 +278,12 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         vars.push(("WECHATPAY_PUBLIC_KEY_ID".into(), keys::PUBLIC_KEY_ID.into()));
         vars.push(("WECHATPAY_PUBLIC_KEY".into(), one_line(keys::PUBLIC_KEY_PEM)));
         vars.push(("PAY_CATALOGUE".into(), PAY_CATALOGUE.into()));
+        let defaults: Vec<(String, String)> = vars.iter().filter(|(n, _)| n.starts_with("WECHATPAY_")).cloned().collect();
+        for appid in &opts.pay_apps {
+            for (name, value) in &defaults {
+                vars.push((format!("{name}_{appid}"), value.clone()));
+            }
+        }
     }
     if opts.official_account {
         vars.retain(|(n, _)| n != "WECHAT_APPS");
