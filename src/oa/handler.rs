@@ -136,7 +136,7 @@ pub async fn web_session(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
     let mut out = json!({
         "token": answer.token,
         "openid": answer.openid,
-        "expires_in": answer.expires_at.saturating_sub(ctx.now),
+        "expires_in": answer.expires_at.saturating_sub(crate::shared::http::now()),
     });
     if let Some(u) = answer.unionid {
         out["unionid"] = json!(u);
@@ -220,7 +220,7 @@ pub async fn scan_login_wait(ctx: &Ctx, req: &Request, id: Option<&str>) -> ApiR
     let status = objects::call(&ctx.env, SCAN_LOGIN_BINDING, &scene, &call).await?;
     let mut out = json!({ "status": status.status, "expires_in": status.expires_at.saturating_sub(ctx.now) });
     if let Some(s) = status.session {
-        out["session"] = json!({ "token": s.token, "openid": s.openid, "unionid": s.unionid, "expires_in": s.expires_at.saturating_sub(ctx.now) });
+        out["session"] = json!({ "token": s.token, "openid": s.openid, "unionid": s.unionid, "expires_in": s.expires_at.saturating_sub(crate::shared::http::now()) });
     }
     json(200, &out)
 }
