@@ -103,15 +103,10 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
     let call = Exchange { appid: app.appid.clone(), code: code.as_str().to_owned() };
     let answer = objects::call(&ctx.env, LOGIN_BINDING, &replay::object_name(&call.appid, &call.code), &call).await?;
     stats::count(&app.appid, counter::LOGINS, ctx.now);
-    // The session was made in the login object, maybe a second after this request began: its
-    // life is counted from the clock now, so it is never said to be longer than the TTL.
-    let mut out = json!({
-        "token": answer.token,
-        "openid": answer.openid,
-        "expires_in": answer.expires_at.saturating_sub(crate::shared::http::now()),
-    });
-    if let Some(u) = answer.unionid {
-        out["unionid"] = json!(u);
+    let mut out = answer.to_json(crate::shared::http::now());
+    // The mini program knows its app: the answer stays as it was.
+    if let Some(o) = out.as_object_mut() {
+        o.remove("appid");
     }
     json(200, &out)
 }
@@ -179,6 +174,7 @@ pub async fn create_session(
         openid: openid.to_owned(),
         unionid: unionid.map(str::to_owned),
         expires_at: record.expires_at,
+        appid: Some(app.appid.clone()),
     })
 }
 

@@ -31,6 +31,29 @@ pub struct LoginAnswer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
     pub expires_at: u64,
+    /// The app the session is for (answers kept before the field have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appid: Option<String>,
+}
+
+impl LoginAnswer {
+    /// The answer's JSON: `{"token", "openid", "unionid"?, "appid"?, "expires_in"}`. The
+    /// session may have been made (in a Durable Object) a second after the request began, so
+    /// its life is counted from `now`, the clock when answered: never longer than the TTL.
+    pub fn to_json(&self, now: u64) -> serde_json::Value {
+        let mut out = serde_json::json!({
+            "token": self.token,
+            "openid": self.openid,
+            "expires_in": self.expires_at.saturating_sub(now),
+        });
+        if let Some(u) = &self.unionid {
+            out["unionid"] = serde_json::json!(u);
+        }
+        if let Some(a) = &self.appid {
+            out["appid"] = serde_json::json!(a);
+        }
+        out
+    }
 }
 
 impl ObjectCall for Exchange {

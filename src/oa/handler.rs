@@ -129,22 +129,11 @@ pub async fn web_session(ctx: &Ctx, req: &mut Request) -> ApiResult<Response> {
     }
     let (id, secret) = code.split_at(32);
     let answer = objects::call(&ctx.env, WEB_LOGIN_BINDING, id, &RedeemWebLogin { secret: secret.to_owned() }).await?;
-    let app = ctx.config.official_account(None).ok();
-    if let Some(app) = &app {
-        stats::count(&app.appid, counter::WEB_LOGINS, ctx.now);
+    // The official account the login was for (not merely the first one configured).
+    if let Some(appid) = &answer.appid {
+        stats::count(appid, counter::WEB_LOGINS, ctx.now);
     }
-    let mut out = json!({
-        "token": answer.token,
-        "openid": answer.openid,
-        "expires_in": answer.expires_at.saturating_sub(crate::shared::http::now()),
-    });
-    if let Some(u) = answer.unionid {
-        out["unionid"] = json!(u);
-    }
-    if let Some(app) = app {
-        out["appid"] = json!(app.appid);
-    }
-    json(200, &out)
+    json(200, &answer.to_json(crate::shared::http::now()))
 }
 
 /// `GET /api/oa/jssdk-config?url=[&appid=]` → `{appId, timestamp, nonceStr, signature, url}`
@@ -220,7 +209,7 @@ pub async fn scan_login_wait(ctx: &Ctx, req: &Request, id: Option<&str>) -> ApiR
     let status = objects::call(&ctx.env, SCAN_LOGIN_BINDING, &scene, &call).await?;
     let mut out = json!({ "status": status.status, "expires_in": status.expires_at.saturating_sub(ctx.now) });
     if let Some(s) = status.session {
-        out["session"] = json!({ "token": s.token, "openid": s.openid, "unionid": s.unionid, "expires_in": s.expires_at.saturating_sub(crate::shared::http::now()) });
+        out["session"] = s.to_json(crate::shared::http::now());
     }
     json(200, &out)
 }

@@ -7,7 +7,13 @@ fn exchange(code: &str) -> Exchange {
 }
 
 fn answer() -> LoginAnswer {
-    LoginAnswer { token: "t".repeat(43), openid: "o1".into(), unionid: Some("u1".into()), expires_at: 2_000 }
+    LoginAnswer {
+        token: "t".repeat(43),
+        openid: "o1".into(),
+        unionid: Some("u1".into()),
+        expires_at: 2_000,
+        appid: Some("wx0000000000000001".into()),
+    }
 }
 
 #[test]
@@ -33,4 +39,13 @@ fn object_names_are_hashes_of_app_and_code() {
     assert!(!name.contains("code-a"));
     assert_ne!(name, object_name("wx2", "code-a"));
     assert_eq!(name, object_name("wx1", "code-a"));
+}
+
+#[test]
+fn the_answer_counts_its_life_from_when_it_is_given() {
+    let json = answer().to_json(1_500);
+    assert_eq!(json["expires_in"], 500);
+    assert_eq!(json["unionid"], "u1");
+    assert_eq!(json["appid"], "wx0000000000000001");
+    assert_eq!(answer().to_json(3_000)["expires_in"], 0, "never negative");
 }
