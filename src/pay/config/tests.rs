@@ -3,15 +3,7 @@ use std::collections::HashMap;
 
 const KEY: &str = crate::pay::tests::keys::K_OFFICIAL;
 
-const PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
-MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA2VCTd91fnUn73Xy9DLvt
-/V62TVxRTEEstVdeRaZ3B3leO0pldE806mXO4RwdHXagHQ4vGeZN0yqm++rDsGK+
-U3AH7kejyD2pXshNP9Cq5YwbptiLGtjcquw4HNxJQUOmDeJf2vg6byms9RUipiq4
-SzbJKqJFlUpbuIPDpSpWz10PYmyCNeDGUUK65E5h2B834uxl1zNLYQCrkdBzb8oU
-xwYeP5a2DNxmjL5lsJML7DGr5znsevnoqGRwTm9fxCGfy8wus7hwKz6clt3Whmmd
-a7UAdb1c08hEQFVRbF14AR73xbnd8N0obCWJPCbzMCtkaSef4FdEEgEXJiw0VAJT
-8wIDAQAB
------END PUBLIC KEY-----";
+const PUBLIC: &str = crate::pay::tests::keys::K_GO_PUBLIC;
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     let mut map: HashMap<String, String> = [
