@@ -151,6 +151,14 @@ async fn route(ctx: &Ctx, mut req: Request) -> ApiResult<Response> {
     // The raw method: workers-rs reads one it does not know (QUERY, TRACE...) as GET.
     let method = req.inner().method().to_ascii_uppercase();
     let path = req.path();
+    #[cfg(feature = "bench")]
+    if path == "/_bench/push" {
+        return crate::push::bench::run(&mut req).await;
+    }
+    #[cfg(feature = "bench")]
+    if path == "/_bench/primitive" {
+        return crate::push::bench::primitive(&mut req).await;
+    }
     let (route, params) = match routes::find(&method, &path) {
         Found::Route(route, params) => (route, params),
         Found::MethodNotAllowed(allow) => return Err(ApiError::method_not_allowed(&method, &path).with_allow(allow)),

@@ -107,9 +107,16 @@ async fn the_official_sample_verifies_decrypts_and_is_answered_encrypted() {
 async fn every_format_and_mode_is_answered_with_a_transfer_in_its_own_format() {
     // Plain mode accepts encrypted pushes too (the console switches the moment it is saved).
     let app = spawn_app_with(Options::default().var("WECHAT_PUSH_MODE", "plain")).await;
-    for format in [Format::Xml, Format::Json] {
-        for mode in [Mode::Plain, Mode::Compatible, Mode::Safe] {
-            let msg = text("o_e2e_user_format_mode_00001", "hello");
+    // A short and a long message: the Worker decrypts long ciphertexts with WebCrypto and short
+    // ones in wasm (push::webcrypto::THRESHOLDS), so both paths meet the simulator's envelopes.
+    let long = "长".repeat(700);
+    for (format, mode, content) in [Format::Xml, Format::Json]
+        .into_iter()
+        .flat_map(|f| [Mode::Plain, Mode::Compatible, Mode::Safe].map(|m| (f, m)))
+        .flat_map(|(f, m)| ["hello", long.as_str()].map(|c| (f, m, c)))
+    {
+        {
+            let msg = text("o_e2e_user_format_mode_00001", content);
             let (status, body) = app.push(&build(&msg, format, mode)).await;
             assert_eq!(status, 200, "{format:?} {mode:?}: {body}");
             if mode != Mode::Plain {

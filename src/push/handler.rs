@@ -4,8 +4,9 @@
 
 use crate::push::ledger::{self, shard_name, Claim, GetOutbox, OutboxCounts};
 use crate::push::msg_crypt::MsgCrypt;
-use crate::push::rules::{plan, render, ReplyCrypto, Rules};
-use crate::push::{open_push, parse_query, verify_echo, PushError, PushQuery, PushSecrets};
+use crate::push::rules::{plan, render_with, ReplyCrypto, Rules};
+use crate::push::webcrypto::{WebCrypto, THRESHOLDS};
+use crate::push::{open_push_with, parse_query, verify_echo, PushError, PushQuery, PushSecrets};
 use crate::shared::error::{ApiError, ApiResult};
 use crate::shared::http::{body_bytes, random_bytes, Ctx};
 use crate::shared::objects;
@@ -26,26 +27,43 @@ fn push_error(e: PushError, aes_var: &str) -> ApiError {
     }
 }
 
-thread_local! {
-    /// The isolate's ciphers, AES key already expanded, by app id and EncodingAESKey: built on
-    /// an app's first push and reused until the isolate goes (or the key changes).
-    static CRYPTS: RefCell<Vec<(String, String, Rc<MsgCrypt>)>> = const { RefCell::new(Vec::new()) };
+/// One app's push keys as the isolate keeps them: the cipher (AES key expanded) and its
+/// WebCrypto engine (key imported), built on the app's first push.
+struct Keys {
+    appid: String,
+    aes_key: Option<String>,
+    crypt: Option<Rc<MsgCrypt>>,
+    engine: Rc<WebCrypto>,
 }
 
-/// The cipher of `appid` with `key`, from the isolate's cache (at most 16 apps are kept).
-fn cached_crypt(appid: &str, key: &str) -> Option<Rc<MsgCrypt>> {
-    CRYPTS.with(|cache| {
+thread_local! {
+    /// By app id and EncodingAESKey, reused until the isolate goes (or the key changes).
+    static KEYS: RefCell<Vec<Rc<Keys>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The keys of `appid` with `aes_key`, from the isolate's cache (at most 16 apps are kept).
+async fn cached_keys(appid: &str, aes_key: Option<&str>, aes_var: &str) -> ApiResult<Rc<Keys>> {
+    let found = KEYS.with(|cache| cache.borrow().iter().find(|k| k.appid == appid && k.aes_key.as_deref() == aes_key).cloned());
+    if let Some(keys) = found {
+        return Ok(keys);
+    }
+    let crypt = match aes_key {
+        None => None,
+        Some(key) => Some(Rc::new(
+            MsgCrypt::new(key, appid)
+                .map_err(|_| ApiError::config(aes_var, "is not a valid EncodingAESKey (43 letters and digits)"))?,
+        )),
+    };
+    let engine = WebCrypto::new(crypt.as_deref(), THRESHOLDS).await.map_err(|e| ApiError::internal(e.to_string()))?;
+    let keys = Rc::new(Keys { appid: appid.to_owned(), aes_key: aes_key.map(str::to_owned), crypt, engine: Rc::new(engine) });
+    KEYS.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some((_, _, crypt)) = cache.iter().find(|(a, k, _)| a == appid && k == key) {
-            return Some(crypt.clone());
-        }
-        let crypt = Rc::new(MsgCrypt::new(key, appid).ok()?);
         if cache.len() >= 16 {
             cache.remove(0);
         }
-        cache.push((appid.to_owned(), key.to_owned(), crypt.clone()));
-        Some(crypt)
-    })
+        cache.push(keys.clone());
+    });
+    Ok(keys)
 }
 
 fn query_pairs(req: &Request) -> Vec<(String, String)> {
@@ -69,20 +87,15 @@ pub async fn verify_url(ctx: &Ctx, req: &Request, appid: Option<&str>) -> ApiRes
 pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiResult<Response> {
     let app = ctx.config.app(appid)?;
     let token = app.push_token()?;
-    let crypt = match app.aes_key() {
-        None => None,
-        Some(key) => Some(
-            cached_crypt(&app.appid, key)
-                .ok_or_else(|| ApiError::config(&app.aes_key_var(), "is not a valid EncodingAESKey (43 letters and digits)"))?,
-        ),
-    };
+    let keys = cached_keys(&app.appid, app.aes_key(), &app.aes_key_var()).await?;
+    let (crypt, engine) = (&keys.crypt, keys.engine.as_ref());
     let window = ctx.config.push_window()?;
     let rules = Rules::for_app(&ctx.config, &app)?;
     let body = body_bytes(req, MAX_BODY).await?;
     let pairs = query_pairs(req);
     let query = PushQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let secrets = PushSecrets { token, crypt: crypt.as_deref(), mode: app.push_mode()? };
-    let incoming = match open_push(&secrets, &query, &body, ctx.now, window) {
+    let incoming = match open_push_with(engine, &secrets, &query, &body, ctx.now, window).await {
         Ok(incoming) => incoming,
         Err(e) => {
             stats::count(&app.appid, counter::PUSHES_REFUSED, ctx.now);
@@ -114,7 +127,9 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, appid: Option<&str>) -> ApiRe
         Some(c) => Some(ReplyCrypto { crypt: c, token, nonce: &nonce, random16: random_bytes::<16>()? }),
         None => None,
     };
-    let (reply, content_type) = render(&plan.passive, incoming.format, incoming.mode, msg, ctx.now, crypto);
+    let (reply, content_type) = render_with(engine, &plan.passive, incoming.format, incoming.mode, msg, ctx.now, crypto)
+        .await
+        .map_err(|e| push_error(PushError::Crypto(e), &app.aes_key_var()))?;
     // A push without side effects is fully described by its answer; logging each one costs
     // more than the rest of the answer under `wrangler dev` (LOG_EVERY_PUSH=true turns it on).
     if first.is_some() || ctx.config.log_every_push().unwrap_or(true) {

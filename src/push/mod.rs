@@ -10,6 +10,8 @@
 //! - [`reply`]: `transfer_customer_service`, text and encrypted replies.
 //! - [`msg_crypt`]: WXBizMsgCrypt, AES-256-CBC with 32-byte PKCS#7 and the app id trailer (§8.5).
 //! - [`signature`]: `signature` and `msg_signature`.
+//! - [`engine`]: the SHA-1 and AES-256-CBC the pipeline runs on: software natively, the
+//!   runtime's WebCrypto in the Worker (`webcrypto`), one pipeline for both.
 //! - [`ledger`]: the claim call, ledger shards and the outbox's backoff.
 //! - [`rules`]: what a push is answered with, and the actions that run after the answer.
 //!
@@ -17,6 +19,7 @@
 //! ledger Durable Object: exactly-once claims and the durable outbox) and `actions` (the
 //! customer-service sends and forwards the outbox runs).
 
+pub mod engine;
 pub mod ledger;
 pub mod message;
 pub mod msg_crypt;
@@ -29,16 +32,20 @@ pub mod xml;
 
 #[cfg(target_arch = "wasm32")]
 mod actions;
+#[cfg(all(target_arch = "wasm32", feature = "bench"))]
+pub mod bench;
 #[cfg(target_arch = "wasm32")]
 pub mod handler;
 #[cfg(target_arch = "wasm32")]
 pub mod ledger_do;
+#[cfg(target_arch = "wasm32")]
+pub mod webcrypto;
 
 #[cfg(test)]
 mod tests;
 
 pub use message::PushMessage;
-pub use pipeline::{open_push, verify_echo, Incoming, PushError, PushSecrets};
+pub use pipeline::{open_push, open_push_with, verify_echo, Incoming, PushError, PushSecrets};
 pub use query::{parse_query, PushQuery};
 pub use reply::{encrypt_reply, text_reply, transfer_reply};
 

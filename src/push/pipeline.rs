@@ -5,8 +5,8 @@
 use super::message::PushMessage;
 use super::query::PushQuery;
 use super::{xml, Format, Mode, UTF8_BOM};
+use crate::push::engine::{now_or_never, sorted_sha1_hex, Engine, Software};
 use crate::push::msg_crypt::MsgCrypt;
-use crate::push::signature::{msg_signature, push_signature};
 use crate::shared::config::PushMode;
 use crate::shared::crypto::hex_eq;
 use crate::shared::crypto::CryptoError;
@@ -56,8 +56,8 @@ impl PushError {
     pub fn status(&self) -> u16 {
         match self {
             PushError::BadSignature | PushError::StaleTimestamp | PushError::EncryptionRequired => 401,
+            PushError::Crypto(CryptoError::Engine) | PushError::NotConfigured => 500,
             PushError::MissingParameter(_) | PushError::Malformed(_) | PushError::Crypto(_) => 400,
-            PushError::NotConfigured => 500,
         }
     }
 
@@ -69,6 +69,7 @@ impl PushError {
             PushError::MissingParameter(_) => "missing_parameter",
             PushError::Malformed(_) => "malformed_push",
             PushError::Crypto(CryptoError::AppIdMismatch) => "appid_mismatch",
+            PushError::Crypto(CryptoError::Engine) => "crypto_unavailable",
             PushError::Crypto(_) => "decrypt_failed",
             PushError::NotConfigured => "push_not_configured",
             PushError::EncryptionRequired => "encryption_required",
@@ -118,14 +119,14 @@ struct Signed<'q> {
 }
 
 /// Checks `signature` (every push and the URL check sign token, timestamp and nonce).
-fn check_signature<'q>(token: &str, query: &PushQuery<'q>) -> Result<Signed<'q>, PushError> {
+async fn check_signature<'q>(engine: &impl Engine, token: &str, query: &PushQuery<'q>) -> Result<Signed<'q>, PushError> {
     if token.is_empty() {
         return Err(PushError::NotConfigured);
     }
     let signature = query.signature.ok_or(PushError::MissingParameter("signature"))?;
     let timestamp = query.timestamp.ok_or(PushError::MissingParameter("timestamp"))?;
     let nonce = query.nonce.ok_or(PushError::MissingParameter("nonce"))?;
-    if !hex_eq(&push_signature(token, timestamp, nonce), signature) {
+    if !hex_eq(&sorted_sha1_hex(engine, &[token, timestamp, nonce]).await?, signature) {
         return Err(PushError::BadSignature);
     }
     Ok(Signed { timestamp, nonce })
@@ -134,7 +135,7 @@ fn check_signature<'q>(token: &str, query: &PushQuery<'q>) -> Result<Signed<'q>,
 /// The URL check (§8.2): returns the `echostr` to answer with, byte for byte. The timestamp
 /// window applies as it does to pushes, so a captured check cannot be replayed for ever.
 pub fn verify_echo<'q>(token: &str, query: &PushQuery<'q>, now_unix: u64, window_secs: u64) -> Result<&'q str, PushError> {
-    let signed = check_signature(token, query)?;
+    let signed = now_or_never(check_signature(&Software, token, query)).unwrap_or(Err(PushError::Crypto(CryptoError::Engine)))?;
     check_window(signed.timestamp, now_unix, window_secs)?;
     query.echostr.ok_or(PushError::MissingParameter("echostr"))
 }
@@ -159,7 +160,20 @@ pub fn open_push(
     now_unix: u64,
     window_secs: u64,
 ) -> Result<Incoming, PushError> {
-    let signed = check_signature(secrets.token, query)?;
+    now_or_never(open_push_with(&Software, secrets, query, body, now_unix, window_secs))
+        .unwrap_or(Err(PushError::Crypto(CryptoError::Engine)))
+}
+
+/// [`open_push`] with SHA-1 and AES done by `engine` (the Worker passes WebCrypto).
+pub async fn open_push_with(
+    engine: &impl Engine,
+    secrets: &PushSecrets<'_>,
+    query: &PushQuery<'_>,
+    body: &[u8],
+    now_unix: u64,
+    window_secs: u64,
+) -> Result<Incoming, PushError> {
+    let signed = check_signature(engine, secrets.token, query).await?;
     check_window(signed.timestamp, now_unix, window_secs)?;
 
     let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
@@ -177,7 +191,7 @@ pub fn open_push(
         let mode = Mode::Plain;
         return Ok(Incoming { format, mode, message });
     };
-    let message = open_encrypted(secrets, query, &signed, format, encrypt)?;
+    let message = open_encrypted(engine, secrets, query, &signed, format, encrypt).await?;
     // Compatible mode repeats the plaintext fields beside Encrypt; safe mode has only the
     // addressee. The plaintext copy is not covered by any signature, so it is never used.
     let mode = if outer.keys().any(|name| name != "ToUserName") { Mode::Compatible } else { Mode::Safe };
@@ -186,7 +200,8 @@ pub fn open_push(
 
 /// Checks `msg_signature` over the `Encrypt` value, decrypts it and parses the inner message,
 /// which WeChat writes in the envelope's format.
-fn open_encrypted(
+async fn open_encrypted(
+    engine: &impl Engine,
     secrets: &PushSecrets<'_>,
     query: &PushQuery<'_>,
     signed: &Signed<'_>,
@@ -198,12 +213,12 @@ fn open_encrypted(
     };
     // Checked before looking at the configuration, so an unsigned request learns nothing.
     let given = query.msg_signature.ok_or(PushError::MissingParameter("msg_signature"))?;
-    let expected = msg_signature(secrets.token, signed.timestamp, signed.nonce, &encrypt);
+    let expected = sorted_sha1_hex(engine, &[secrets.token, signed.timestamp, signed.nonce, &encrypt]).await?;
     if !hex_eq(&expected, given) {
         return Err(PushError::BadSignature);
     }
     let crypt = secrets.crypt.ok_or(PushError::NotConfigured)?;
-    let inner = crypt.decrypt(&encrypt)?;
+    let inner = crypt.open_with(engine, &encrypt).await?.msg;
     let inner = inner.as_bytes();
     let inner = inner.strip_prefix(UTF8_BOM).unwrap_or(inner);
     if Format::detect(inner) != Some(format) {

@@ -3,8 +3,9 @@
 
 use super::xml::{push_int_element, push_text_element};
 use super::{json_string, Format};
+use crate::push::engine::{now_or_never, sorted_sha1_hex, Engine, Software};
 use crate::push::msg_crypt::MsgCrypt;
-use crate::push::signature::msg_signature;
+use crate::shared::crypto::CryptoError;
 
 /// `transfer_customer_service`: hands the session to the web customer-service tool.
 /// `to_openid` is the user, `from_gh` the mini program's original id (`gh_...`).
@@ -59,24 +60,44 @@ pub fn encrypt_reply(
     nonce: &str,
     random16: [u8; 16],
 ) -> String {
-    let encrypt = crypt.encrypt(plain_reply, random16);
-    let signature = msg_signature(token, &timestamp.to_string(), nonce, &encrypt);
-    match format {
-        Format::Xml => {
-            let mut out = String::with_capacity(200 + encrypt.len() + nonce.len());
-            out.push_str("<xml>");
-            push_text_element(&mut out, "Encrypt", &encrypt);
-            push_text_element(&mut out, "MsgSignature", &signature);
-            push_int_element(&mut out, "TimeStamp", timestamp);
-            push_text_element(&mut out, "Nonce", nonce);
-            out.push_str("</xml>");
-            out
-        }
-        Format::Json => format!(
-            r#"{{"Encrypt":{},"MsgSignature":{},"TimeStamp":{timestamp},"Nonce":{}}}"#,
-            json_string(&encrypt),
-            json_string(&signature),
-            json_string(nonce)
-        ),
+    let sealed = SealedReply { format, crypt, token, timestamp, nonce, random16 };
+    // Software crypto cannot fail; the fallback only keeps this function total.
+    now_or_never(sealed.seal(&Software, plain_reply)).and_then(Result::ok).unwrap_or_default()
+}
+
+/// What an encrypted reply is made with, besides the plain reply.
+pub struct SealedReply<'a> {
+    pub format: Format,
+    pub crypt: &'a MsgCrypt,
+    pub token: &'a str,
+    pub timestamp: u64,
+    pub nonce: &'a str,
+    pub random16: [u8; 16],
+}
+
+impl SealedReply<'_> {
+    /// [`encrypt_reply`] with AES and SHA-1 done by `engine`.
+    pub async fn seal(&self, engine: &impl Engine, plain_reply: &str) -> Result<String, CryptoError> {
+        let SealedReply { format, crypt, token, timestamp, nonce, random16 } = *self;
+        let encrypt = crypt.seal_with(engine, plain_reply, random16).await?;
+        let signature = sorted_sha1_hex(engine, &[token, &timestamp.to_string(), nonce, &encrypt]).await?;
+        Ok(match format {
+            Format::Xml => {
+                let mut out = String::with_capacity(200 + encrypt.len() + nonce.len());
+                out.push_str("<xml>");
+                push_text_element(&mut out, "Encrypt", &encrypt);
+                push_text_element(&mut out, "MsgSignature", &signature);
+                push_int_element(&mut out, "TimeStamp", timestamp);
+                push_text_element(&mut out, "Nonce", nonce);
+                out.push_str("</xml>");
+                out
+            }
+            Format::Json => format!(
+                r#"{{"Encrypt":{},"MsgSignature":{},"TimeStamp":{timestamp},"Nonce":{}}}"#,
+                json_string(&encrypt),
+                json_string(&signature),
+                json_string(nonce)
+            ),
+        })
     }
 }

@@ -3,10 +3,13 @@
 //! deterministic, so a redelivery of the same message gets the same passive reply.
 
 use crate::oa::scan::login_scene;
+use crate::push::engine::{now_or_never, Engine, Software};
 use crate::push::msg_crypt::MsgCrypt;
-use crate::push::{encrypt_reply, text_reply, transfer_reply, Format, Mode, PushMessage};
+use crate::push::reply::SealedReply;
+use crate::push::{text_reply, transfer_reply, Format, Mode, PushMessage};
 pub use crate::shared::config::KeywordRule;
 use crate::shared::config::{AppConfig, AppType, Config};
+use crate::shared::crypto::CryptoError;
 use crate::shared::error::ApiResult;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -143,16 +146,36 @@ pub fn render(
     now: u64,
     crypto: Option<ReplyCrypto>,
 ) -> (String, &'static str) {
+    // Software crypto cannot fail; the fallback only keeps this function total.
+    now_or_never(render_with(&Software, passive, format, mode, msg, now, crypto))
+        .and_then(Result::ok)
+        .unwrap_or_else(|| (String::new(), format.content_type()))
+}
+
+/// [`render`] with the reply's AES and SHA-1 done by `engine` (the Worker passes WebCrypto).
+pub async fn render_with(
+    engine: &impl Engine,
+    passive: &Passive,
+    format: Format,
+    mode: Mode,
+    msg: &PushMessage,
+    now: u64,
+    crypto: Option<ReplyCrypto<'_>>,
+) -> Result<(String, &'static str), CryptoError> {
     let (to, from) = (msg.from_user_name.as_str(), msg.to_user_name.as_str());
     let plain = match passive {
         // `success` needs no encryption in any mode.
-        Passive::Success => return ("success".to_owned(), "text/plain; charset=utf-8"),
+        Passive::Success => return Ok(("success".to_owned(), "text/plain; charset=utf-8")),
         Passive::Transfer => transfer_reply(format, to, from, now),
         Passive::Text(content) => text_reply(format, to, from, now, content),
     };
     match (mode, crypto) {
-        (Mode::Plain, _) | (_, None) => (plain, format.content_type()),
-        (_, Some(c)) => (encrypt_reply(format, c.crypt, c.token, &plain, now, c.nonce, c.random16), format.content_type()),
+        (Mode::Plain, _) | (_, None) => Ok((plain, format.content_type())),
+        (_, Some(c)) => {
+            let sealed =
+                SealedReply { format, crypt: c.crypt, token: c.token, timestamp: now, nonce: c.nonce, random16: c.random16 };
+            Ok((sealed.seal(engine, &plain).await?, format.content_type()))
+        }
     }
 }
 

@@ -28,6 +28,8 @@ pub enum CryptoError {
     InvalidIv,
     /// A session_key that is not base64 of 16 bytes.
     InvalidSessionKey,
+    /// The runtime's crypto (WebCrypto) failed or did not answer: a server fault, not the input's.
+    Engine,
 }
 
 impl fmt::Display for CryptoError {
@@ -44,6 +46,7 @@ impl fmt::Display for CryptoError {
             CryptoError::NotUtf8 => "the decrypted message is not UTF-8",
             CryptoError::InvalidIv => "the iv must be base64 of 16 bytes",
             CryptoError::InvalidSessionKey => "the session_key must be base64 of 16 bytes (log in again)",
+            CryptoError::Engine => "the runtime's crypto failed",
         })
     }
 }

@@ -34,4 +34,6 @@ pub mod http;
 #[cfg(target_arch = "wasm32")]
 pub mod limits;
 #[cfg(target_arch = "wasm32")]
+pub mod webcrypto;
+#[cfg(target_arch = "wasm32")]
 pub mod wechat;
