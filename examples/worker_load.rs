@@ -20,6 +20,9 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/run.rs"]
+mod run;
+use run::{gather, latency, ms, record_errors, write_line, Run};
 
 use common::push::{build, crypt, text};
 use common::{spawn_app, spawn_app_with, Options, TestApp, APPID, INTERNAL_KEY, PUSH_TOKEN};
@@ -37,8 +40,6 @@ const CONCURRENT: usize = 32;
 const COLD_READS: usize = 500;
 /// Untimed requests before each case, at the case's concurrency (32 opens the connections).
 const WARM_UP: [(usize, usize); 2] = [(1, 100), (CONCURRENT, 10 * CONCURRENT)];
-/// Keep the figures of at most this many wrong answers.
-const ERROR_SAMPLES: usize = 5;
 
 /// One request of a case, given its index: built, then sent and timed, then checked.
 type Job = Arc<dyn Fn(usize) -> BoxFuture<'static, Result<Duration, String>> + Send + Sync>;
@@ -228,14 +229,6 @@ fn token(t: Target, expected: String) -> Job {
     })
 }
 
-/// What one run of a case gave.
-#[derive(Default)]
-struct Run {
-    samples: Vec<Duration>,
-    errors: Vec<String>,
-    wall: Duration,
-}
-
 /// `n` requests of `job` from `concurrency` tasks, each taking the next index until none is left.
 async fn drive(job: &Job, n: usize, concurrency: usize) -> Run {
     let next = Arc::new(AtomicUsize::new(0));
@@ -253,32 +246,12 @@ async fn drive(job: &Job, n: usize, concurrency: usize) -> Run {
             }
         })
     });
-    let mut run = Run::default();
-    for results in join_all(tasks.collect::<Vec<_>>()).await {
-        for r in results.unwrap_or_else(|e| vec![Err(format!("a load task failed: {e}"))]) {
-            match r {
-                Ok(d) => run.samples.push(d),
-                Err(e) => run.errors.push(e),
-            }
-        }
-    }
-    run.wall = started.elapsed();
-    run
+    gather(tasks.collect(), started).await
 }
 
-fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1e6).round() / 1e3
-}
-
-/// Median, p99 (nearest rank) and max in ms; None without samples.
+/// Median, p99 (nearest rank), max and mean in ms; None without samples.
 fn stats(samples: &[Duration]) -> Option<Value> {
-    let mut s = samples.to_vec();
-    s.sort();
-    let at = |q: f64| s[((q * s.len() as f64).ceil() as usize).clamp(1, s.len()) - 1];
-    (!s.is_empty()).then(|| {
-        let mean = s.iter().sum::<Duration>() / s.len() as u32;
-        json!({ "median_ms": ms(at(0.5)), "p99_ms": ms(at(0.99)), "max_ms": ms(at(1.0)), "mean_ms": ms(mean) })
-    })
+    (!samples.is_empty()).then(|| latency(samples))
 }
 
 /// Every figure of the run, and the wrong answers.
@@ -291,13 +264,7 @@ struct Report {
 
 impl Report {
     fn errors(&mut self, what: &str, errors: &[String]) {
-        self.errors += errors.len();
-        for e in errors.iter().take(ERROR_SAMPLES.saturating_sub(self.error_samples.len())) {
-            self.error_samples.push(format!("{what}: {e}"));
-        }
-        if let Some(e) = errors.first() {
-            eprintln!("  {} wrong answer(s) in {what}, the first: {e}", errors.len());
-        }
+        record_errors(&mut self.errors, &mut self.error_samples, what, errors);
     }
 
     /// Warms up, then times `n` requests of `job` at `concurrency`; records `workload c<concurrency>`.
@@ -497,17 +464,5 @@ async fn main() {
         "cases": report.cases, "push_to_health": ratios, "cold_reads": cold_json,
         "errors": report.errors, "error_samples": report.error_samples,
     });
-    let line = format!("{doc}\n");
-    match out_path {
-        Some(path) => {
-            if let Err(e) = std::fs::write(&path, line) {
-                eprintln!("could not write {path}: {e}");
-                std::process::exit(1);
-            }
-        }
-        None => print!("{line}"),
-    }
-    if report.errors > 0 {
-        eprintln!("{} wrong answer(s): the figures leave them out", report.errors);
-    }
+    write_line(&doc, out_path, report.errors);
 }

@@ -99,7 +99,7 @@ fn free_port() -> u16 {
 }
 
 /// A child in its own process group; dropping it stops the whole group.
-struct Group(Child);
+pub struct Group(pub Child);
 
 impl Drop for Group {
     fn drop(&mut self) {
