@@ -7,6 +7,7 @@
 //! - [`query`]: the query parameters of a push, parsed from a raw query string.
 //! - [`message`]: [`PushMessage`], its JSON form with WeChat's field names, and the dedupe key.
 //! - [`xml`]: a strict reader for WeChat's flat `<xml>` documents and the CDATA writer.
+//! - `parse`: the pipeline's XML and JSON body readers, straight into the typed message.
 //! - [`reply`]: `transfer_customer_service`, text and encrypted replies.
 //! - [`msg_crypt`]: WXBizMsgCrypt, AES-256-CBC with 32-byte PKCS#7 and the app id trailer (§8.5).
 //! - [`signature`]: `signature` and `msg_signature`.
@@ -23,6 +24,7 @@ pub mod engine;
 pub mod ledger;
 pub mod message;
 pub mod msg_crypt;
+mod parse;
 pub mod pipeline;
 pub mod query;
 pub mod reply;

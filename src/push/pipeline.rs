@@ -3,14 +3,15 @@
 //! The handler and the benchmarks both call [`open_push`].
 
 use super::message::PushMessage;
+use super::parse::parse_body;
 use super::query::PushQuery;
-use super::{xml, Format, Mode, UTF8_BOM};
+use super::{Format, Mode, UTF8_BOM};
 use crate::push::engine::{now_or_never, sorted_sha1_hex, Engine, Software};
 use crate::push::msg_crypt::MsgCrypt;
 use crate::shared::config::PushMode;
 use crate::shared::crypto::hex_eq;
 use crate::shared::crypto::CryptoError;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::fmt;
 
 /// What the pipeline needs from the app's configuration.
@@ -178,23 +179,23 @@ pub async fn open_push_with(
 
     let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
     let format = Format::detect(body).ok_or_else(|| PushError::Malformed("the body is neither XML nor a JSON object".into()))?;
-    let mut outer = parse_fields(format, body)?;
+    let mut outer = parse_body(format, body)?;
 
-    let Some(encrypt) = outer.remove("Encrypt") else {
+    let Some(encrypt) = outer.encrypt.take() else {
         if query.encrypt_type == Some("aes") {
             return Err(PushError::Malformed("encrypt_type=aes but the body has no Encrypt".into()));
         }
         if secrets.mode != PushMode::Plain {
             return Err(PushError::EncryptionRequired);
         }
-        let message = PushMessage::from_map(outer).map_err(PushError::Malformed)?;
+        let message = outer.into_message()?;
         let mode = Mode::Plain;
         return Ok(Incoming { format, mode, message });
     };
     let message = open_encrypted(engine, secrets, query, &signed, format, encrypt).await?;
     // Compatible mode repeats the plaintext fields beside Encrypt; safe mode has only the
     // addressee. The plaintext copy is not covered by any signature, so it is never used.
-    let mode = if outer.keys().any(|name| name != "ToUserName") { Mode::Compatible } else { Mode::Safe };
+    let mode = if outer.beside_encrypt { Mode::Compatible } else { Mode::Safe };
     Ok(Incoming { format, mode, message })
 }
 
@@ -224,14 +225,5 @@ async fn open_encrypted(
     if Format::detect(inner) != Some(format) {
         return Err(PushError::Malformed("the decrypted message is not in the envelope's format".into()));
     }
-    PushMessage::from_map(parse_fields(format, inner)?).map_err(PushError::Malformed)
-}
-
-fn parse_fields(format: Format, body: &[u8]) -> Result<Map<String, Value>, PushError> {
-    match format {
-        Format::Xml => xml::parse_document(body).map_err(|e| PushError::Malformed(e.to_string())),
-        // The error's position is enough; its text could quote the body.
-        Format::Json => serde_json::from_slice(body)
-            .map_err(|e| PushError::Malformed(format!("not a valid JSON object (line {}, column {})", e.line(), e.column()))),
-    }
+    parse_body(format, inner)?.into_message()
 }

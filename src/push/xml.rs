@@ -12,6 +12,7 @@
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::fmt;
 use std::fmt::Write as _;
 
@@ -43,19 +44,90 @@ fn err(message: impl Into<String>) -> XmlError {
     XmlError(message.into())
 }
 
-/// One open element while reading.
-struct Frame {
-    name: String,
-    children: Map<String, Value>,
-    text: String,
+/// Where [`read_document`] puts the fields of `<xml>`, one by one as each closes.
+pub(crate) trait FieldSink<'a> {
+    /// A field without child elements and its text, its text and CDATA sections joined exactly
+    /// (borrowed from the body when it is one piece without character references).
+    fn text(&mut self, name: &str, text: Cow<'a, str>);
+    /// A field with child elements: an object, or the array of a list.
+    fn value(&mut self, name: &str, value: Value);
+}
+
+/// The fields as a JSON object: a repeated name becomes an array ([`insert_field`]).
+impl<'a> FieldSink<'a> for Map<String, Value> {
+    fn text(&mut self, name: &str, text: Cow<'a, str>) {
+        insert_field(self, name.to_owned(), Value::String(text.into_owned()));
+    }
+
+    fn value(&mut self, name: &str, value: Value) {
+        insert_field(self, name.to_owned(), value);
+    }
+}
+
+/// One open element while reading (its name is read from its end tag, which the reader checks).
+#[derive(Default)]
+struct Frame<'a> {
+    /// `None` until a child closes (most elements are leaves: nothing to drop).
+    children: Option<Map<String, Value>>,
+    text: Cow<'a, str>,
+}
+
+impl Frame<'_> {
+    fn children(&mut self) -> &mut Map<String, Value> {
+        self.children.get_or_insert_with(Map::new)
+    }
+}
+
+/// The open elements, `<xml>` first: never more than [`MAX_DEPTH`], so they need no allocation.
+#[derive(Default)]
+struct Stack<'a> {
+    frames: [Frame<'a>; MAX_DEPTH],
+    len: usize,
+}
+
+impl<'a> Stack<'a> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Opens an element; [`open_element`] has checked there is room.
+    fn push(&mut self) -> Result<(), XmlError> {
+        let frame =
+            self.frames.get_mut(self.len).ok_or_else(|| err(format!("elements nested deeper than {MAX_DEPTH} levels")))?;
+        *frame = Frame::default();
+        self.len += 1;
+        Ok(())
+    }
+
+    fn pop(&mut self) -> Option<Frame<'a>> {
+        self.len = self.len.checked_sub(1)?;
+        self.frames.get_mut(self.len).map(std::mem::take)
+    }
+
+    fn last_mut(&mut self) -> Option<&mut Frame<'a>> {
+        self.frames.get_mut(self.len.checked_sub(1)?)
+    }
 }
 
 /// Reads a `<xml>` document into its top-level fields.
 pub fn parse_document(body: &[u8]) -> Result<Map<String, Value>, XmlError> {
+    let mut fields = Map::new();
+    read_document(body, &mut fields)?;
+    Ok(fields)
+}
+
+/// Reads a `<xml>` document, handing each top-level field to `sink` as it closes: a leaf as its
+/// text, with no allocation for its name, an element with children as the JSON value
+/// [`parse_document`] gives it. Every check of the document is made here, whatever the sink.
+pub(crate) fn read_document<'a>(body: &'a [u8], sink: &mut impl FieldSink<'a>) -> Result<(), XmlError> {
     let mut reader = Reader::from_reader(body);
     reader.config_mut().check_end_names = true;
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut root: Option<Map<String, Value>> = None;
+    let mut stack = Stack::default();
+    let mut root_done = false;
     let mut seen_markup = false;
 
     loop {
@@ -67,63 +139,83 @@ pub fn parse_document(body: &[u8]) -> Result<Map<String, Value>, XmlError> {
             Event::PI(_) => return Err(err("processing instructions are not allowed")),
             Event::DocType(_) => return Err(err("DOCTYPE and entity declarations are not allowed")),
             Event::Start(start) => {
-                let name = open_element(&start, &stack, root.is_some())?;
-                stack.push(Frame { name, children: Map::new(), text: String::new() });
+                open_element(&start, stack.len(), root_done)?;
+                stack.push()?;
             }
             Event::Empty(start) => {
-                let name = open_element(&start, &stack, root.is_some())?;
+                let name = open_element(&start, stack.len(), root_done)?;
+                let depth = stack.len();
                 match stack.last_mut() {
-                    Some(parent) => insert_field(&mut parent.children, name, Value::String(String::new())),
-                    None => root = Some(Map::new()),
+                    None => root_done = true,
+                    Some(_) if depth == 1 => sink.text(name, Cow::Borrowed("")),
+                    Some(parent) => insert_field(parent.children(), name.to_owned(), Value::String(String::new())),
                 }
             }
             Event::Text(text) => {
                 let text = text.unescape().map_err(|e| err(format!("bad character reference: {e}")))?;
                 let in_field = stack.len() > 1;
                 match stack.last_mut() {
-                    Some(frame) if in_field => frame.text.push_str(&text),
+                    Some(frame) if in_field => join(&mut frame.text, text),
                     _ if text.trim().is_empty() => {}
                     _ => return Err(err("text outside a field")),
                 }
             }
             Event::CData(cdata) => {
-                let text = std::str::from_utf8(&cdata).map_err(|_| err("CDATA is not UTF-8"))?;
+                let text = match cdata.into_inner() {
+                    Cow::Borrowed(bytes) => Cow::Borrowed(std::str::from_utf8(bytes).map_err(|_| err("CDATA is not UTF-8"))?),
+                    Cow::Owned(bytes) => Cow::Owned(String::from_utf8(bytes).map_err(|_| err("CDATA is not UTF-8"))?),
+                };
                 let in_field = stack.len() > 1;
                 match stack.last_mut() {
-                    Some(frame) if in_field => frame.text.push_str(text),
+                    Some(frame) if in_field => join(&mut frame.text, text),
                     _ => return Err(err("CDATA outside a field")),
                 }
             }
-            Event::End(_) => {
+            Event::End(end) => {
                 let frame = stack.pop().ok_or_else(|| err("unmatched end tag"))?;
+                let name = || std::str::from_utf8(end.name().0).map_err(|_| err("an element name is not UTF-8"));
+                let depth = stack.len();
                 match stack.last_mut() {
+                    None => root_done = true,
+                    Some(_) if depth == 1 && frame.children.is_none() => sink.text(name()?, frame.text),
+                    Some(_) if depth == 1 => sink.value(name()?, frame_value(frame.children.unwrap_or_default(), frame.text)?),
                     Some(parent) => {
-                        let value = frame_value(frame.children, frame.text)?;
-                        insert_field(&mut parent.children, frame.name, value);
+                        let value = frame_value(frame.children.unwrap_or_default(), frame.text)?;
+                        insert_field(parent.children(), name()?.to_owned(), value);
                     }
-                    None => root = Some(frame.children),
                 }
             }
             Event::Eof => break,
         }
         seen_markup = true;
     }
-    match (root, stack.is_empty()) {
-        (Some(fields), true) => Ok(fields),
-        _ => Err(err("the document ends before </xml>")),
+    if root_done && stack.is_empty() {
+        Ok(())
+    } else {
+        Err(err("the document ends before </xml>"))
     }
 }
 
-/// Checks where an element may open and returns its name.
-fn open_element(start: &BytesStart<'_>, stack: &[Frame], root_done: bool) -> Result<String, XmlError> {
+/// Appends a piece of an element's text, keeping a single piece borrowed.
+#[inline]
+fn join<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
+    if text.is_empty() {
+        *text = piece;
+    } else {
+        text.to_mut().push_str(&piece);
+    }
+}
+
+/// Checks where an element may open (`depth` elements are open) and returns its name.
+fn open_element<'s>(start: &'s BytesStart<'_>, depth: usize, root_done: bool) -> Result<&'s str, XmlError> {
     if root_done {
         return Err(err("content after </xml>"));
     }
-    if stack.len() >= MAX_DEPTH {
+    if depth >= MAX_DEPTH {
         return Err(err(format!("elements nested deeper than {MAX_DEPTH} levels")));
     }
-    let name = std::str::from_utf8(start.name().as_ref()).map_err(|_| err("an element name is not UTF-8"))?.to_owned();
-    if stack.is_empty() && name != ROOT {
+    let name = std::str::from_utf8(start.name().0).map_err(|_| err("an element name is not UTF-8"))?;
+    if depth == 0 && name != ROOT {
         return Err(err("the root element must be <xml>"));
     }
     Ok(name)
@@ -131,14 +223,14 @@ fn open_element(start: &BytesStart<'_>, stack: &[Frame], root_done: bool) -> Res
 
 /// A leaf keeps its text exactly (CDATA whitespace matters); an element with children becomes
 /// an object, and only whitespace may sit between those children.
-fn frame_value(mut children: Map<String, Value>, text: String) -> Result<Value, XmlError> {
+fn frame_value(mut children: Map<String, Value>, text: Cow<'_, str>) -> Result<Value, XmlError> {
     if children.len() == 1 && text.trim().is_empty() {
         if let Some(items @ Value::Array(_)) = children.remove(ITEM) {
             return Ok(items);
         }
     }
     if children.is_empty() {
-        Ok(Value::String(text))
+        Ok(Value::String(text.into_owned()))
     } else if text.trim().is_empty() {
         Ok(Value::Object(children))
     } else {
@@ -148,18 +240,25 @@ fn frame_value(mut children: Map<String, Value>, text: String) -> Result<Value, 
 
 /// A repeated name becomes an array, so a duplicated field can never silently replace another;
 /// a list entry's name ([`LIST_NAMES`]) is an array from its first element on.
-fn insert_field(map: &mut Map<String, Value>, name: String, value: Value) {
+pub(crate) fn insert_field(map: &mut Map<String, Value>, name: String, value: Value) {
     match map.get_mut(&name) {
-        Some(Value::Array(items)) => items.push(value),
-        Some(existing) => {
-            let first = existing.take();
-            *existing = Value::Array(vec![first, value]);
-        }
+        Some(existing) => repeat(existing, value),
         None if LIST_NAMES.contains(&name.as_str()) && !value.is_array() => {
             map.insert(name, Value::Array(vec![value]));
         }
         None => {
             map.insert(name, value);
+        }
+    }
+}
+
+/// `existing` and a second value of the same name: the array of both (or `existing` grown).
+pub(crate) fn repeat(existing: &mut Value, value: Value) {
+    match existing {
+        Value::Array(items) => items.push(value),
+        existing => {
+            let first = existing.take();
+            *existing = Value::Array(vec![first, value]);
         }
     }
 }
