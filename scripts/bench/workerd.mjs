@@ -34,12 +34,19 @@ async function post(path, job, n, check) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-// µs per iteration: warm up, size n for ~TARGET_MS of work, then RUNS pairs (0, n).
+const WARM_MS = Number(process.env.BENCH_WARM_MS || 300);
+
+// µs per iteration: warm up for ~WARM_MS of work (V8 tiers the wasm up as it runs, so the
+// first case measured must not pay for it), size n for ~TARGET_MS of work, then RUNS pairs
+// (0, n).
 async function time(path, job, check) {
-  await post(path, job, 50, check);
   let n = 200;
-  const probe = (await post(path, job, n, check)) - (await post(path, job, 0, check));
-  n = Math.max(200, Math.round((n * TARGET_MS) / Math.max(probe, 1)));
+  let probe = 0;
+  for (let warmed = 0; warmed < WARM_MS; warmed += probe) {
+    probe = Math.max((await post(path, job, n, check)) - (await post(path, job, 0, check)), 1);
+    if (probe < TARGET_MS / 4) n *= 2;
+  }
+  n = Math.max(200, Math.round((n * TARGET_MS) / probe));
   const per = [];
   for (let i = 0; i < RUNS; i++) {
     const empty = await post(path, job, 0, check);
