@@ -311,12 +311,18 @@ async fn keywords_are_answered_by_custom_send_and_messages_are_forwarded_signed(
 #[tokio::test]
 async fn an_official_account_answers_a_subscription_and_keywords_with_a_passive_text_reply() {
     let oa = "wx00000000000000a1";
+    // A reply long enough that the Worker encrypts it with WebCrypto (push::webcrypto::THRESHOLDS)
+    // while the short ones stay in wasm: the simulator's own cipher opens both.
+    let long_reply = "请先在小程序首页查看价目表。".repeat(30);
     let app = spawn_app_with(
         Options::default()
             .var("WECHAT_APPS", &format!(r#"["{APPID_B}", {{"appid": "{oa}", "app_type": "official_account"}}]"#))
             .var(&format!("WECHAT_PUSH_TOKEN_{oa}"), PUSH_TOKEN)
             .var(&format!("WECHAT_ENCODING_AES_KEY_{oa}"), AES_KEY)
-            .var("CS_KEYWORDS", r#"[{"match": "help", "reply": "see the menu"}]"#),
+            .var(
+                "CS_KEYWORDS",
+                &format!(r#"[{{"match": "help", "reply": "see the menu"}}, {{"match": "prices", "reply": "{long_reply}"}}]"#),
+            ),
     )
     .await;
     let crypt = PushCipher::new(AES_KEY, oa).unwrap();
@@ -334,5 +340,11 @@ async fn an_official_account_answers_a_subscription_and_keywords_with_a_passive_
     let push = build_with(&text(follower, "help"), Format::Xml, Mode::Compatible, &now().to_string(), PUSH_TOKEN, &crypt);
     let (_, body) = app.push_raw(&format!("/wechat/push/{oa}"), &push).await;
     assert_eq!(open_reply(&body, Format::Xml, &crypt, PUSH_TOKEN)["Content"], "see the menu");
+    for format in [Format::Xml, Format::Json] {
+        let push = build_with(&text(follower, "prices"), format, Mode::Safe, &now().to_string(), PUSH_TOKEN, &crypt);
+        let (status, body) = app.push_raw(&format!("/wechat/push/{oa}"), &push).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(open_reply(&body, format, &crypt, PUSH_TOKEN)["Content"], long_reply.as_str(), "{format:?}");
+    }
     assert!(app.sim_calls("/cgi-bin/message/custom/send").await.is_empty(), "passive replies only");
 }

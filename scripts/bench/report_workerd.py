@@ -9,7 +9,7 @@ CASES = ["text/plain-xml", "text/safe-xml", "text/safe-json", "card/plain-xml", 
 TARGET_SPEEDUP = 5.0
 ENGINE_LABELS = {
     "software": "all in wasm (RustCrypto)",
-    "webcrypto": "**the Worker's choice** (AES-CBC in WebCrypto from 512 B decrypting / 256 B encrypting, SHA-1 in wasm)",
+    "webcrypto": "**the Worker's choice** (AES-CBC in WebCrypto from 512 B, SHA-1 in wasm)",
     "webcrypto-all": "all AES and SHA-1 in WebCrypto",
 }
 

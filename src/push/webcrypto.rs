@@ -41,11 +41,11 @@ pub struct Thresholds {
 }
 
 /// The Worker's choice, from the primitive sweep `scripts/bench.sh` runs inside workerd
-/// (BENCHMARKS.md, "Safe mode inside workerd"): software CBC decryption runs two blocks at a
-/// time and beats a WebCrypto round trip below about 512 bytes; CBC encryption is sequential
-/// and loses from about 256; a SHA-1 digest through WebCrypto never paid for its round trip at
-/// the sizes a push has (software SHA-1 is under 3 µs per KiB).
-pub const THRESHOLDS: Thresholds = Thresholds { decrypt: 512, encrypt: 256, sha1: usize::MAX };
+/// (BENCHMARKS.md, "Safe mode inside workerd"): a WebCrypto round trip from wasm costs about
+/// 10 µs whatever the length, which software AES-256-CBC (constant-time, bitsliced) passes at
+/// 256 to 512 bytes, so AES goes to WebCrypto from 512; a SHA-1 digest through WebCrypto never
+/// paid for its round trip at the sizes a push has (software SHA-1 is under 3 µs per KiB).
+pub const THRESHOLDS: Thresholds = Thresholds { decrypt: 512, encrypt: 512, sha1: usize::MAX };
 
 impl WebCrypto {
     /// Imports `crypt`'s key (when the app has one) for AES-CBC.
