@@ -354,7 +354,9 @@ def main():
             "(`--profile-time` on one case): what is left is spread thin. SHA-1 (with the CPU's SHA extensions) is the largest item, about 15 %, "
             "because safe mode must hash the whole `Encrypt` twice (the check and the reply's `MsgSignature`); then the two XML parses (envelope and "
             "message), base64, AES (the reply's CBC encryption is sequential), and allocation. The larger card message carries more fields and "
-            "a longer ciphertext. The next step would be a parser that fills `PushMessage` directly instead of going through a `serde_json::Map`.")
+            "a longer ciphertext. The parser now fills `PushMessage` directly (issue 18, item 2), which took 6–19 % off each case in interleaved "
+            "runs on one machine; figures from different runs of this script differ more than that on this shared 2-core machine (the peers' "
+            "own figures moved by 2× between runs), so compare within one run.")
     if speedups and min(speedups)[0] < TARGET_WASM_SPEEDUP:
         worst = min(speedups)
         od = (native("login open-data-decrypt"), of(wasm, "login open-data-decrypt"), of(wcp, "login open-data-decrypt"))
@@ -372,7 +374,7 @@ def main():
             f"- **In wasm we are {worst[0]:.2f}× the speed of {label(worst[1])} on {worst[2]}, target {TARGET_WASM_SPEEDUP:.0f}× on every case.** "
             "wasm32 has no AES or SHA instructions, so the `aes` and `sha1` crates run their portable, constant-time software paths, while the Node "
             f"peers call OpenSSL (AES-NI, SHA extensions) and wechatpy calls OpenSSL through `cryptography`.{od_note}{spread} Reaching 10× on safe "
-            "mode would need the host's instructions: the Worker now uses WebCrypto where it pays (issue 18; \"Safe mode inside workerd\" below "
+            "mode would need the host's instructions: the Worker now uses WebCrypto where it pays (issue 18; \"Safe mode inside workerd\" above "
             "measures it where it runs, since Node's WebCrypto runs on a thread pool and workerd's does not). Table-based AES would be faster "
             "in software but not constant-time, which a server holding the key should not trade.")
     if gzip_bytes is not None and gzip_bytes > TARGET_GZIP_BYTES:
@@ -457,13 +459,14 @@ def render_targets18(results, meta, peer_of, peers, native):
             misses.append(
                 f"- **Safe mode inside workerd is short of 5× the fastest peer on {len(short)} of {len(report_workerd.SAFE_CASES)} cases** "
                 f"({', '.join(short)}). Inside workerd the whole plain-XML pipeline already takes {' and '.join(f'{x:.1f} µs' for x in plain)} "
-                "(parsing, both signatures' SHA-1 of the query, the plan and the reply: more than in Node's V8 for the same wasm), so 5× the fastest "
-                "peer's safe-mode figure leaves less time than parsing alone takes. WebCrypto moved AES to native code, but from wasm each call is a "
+                "(parsing, the `signature` SHA-1, the plan and the reply), so 5× the fastest peer's safe-mode figure leaves about as much time as "
+                "parsing alone takes, before any decryption. WebCrypto moved AES to native code, but from wasm each call is a "
                 "promise awaited through wasm-bindgen-futures plus two copies, a few microseconds that only pay for themselves on longer buffers "
                 "(the primitive table): WebCrypto over wasm software gained " + ", ".join(gains) + ". SHA-1 stays in wasm: a digest through "
                 "WebCrypto never beat software SHA-1 at a push's sizes. The remaining levers are outside this code: a synchronous native AES "
-                "(workers have none; `node:crypto`'s ciphers in workerd measured slower than `crypto.subtle`) or SIMD AES in wasm (the `aes` "
-                "crate has no wasm SIMD backend; building with `+simd128` changed nothing measurable). In CPU terms a safe-mode push costs "
+                "(Workers have none; `node:crypto`'s ciphers under `nodejs_compat` measured slower than `crypto.subtle` from JavaScript) or SIMD "
+                "AES in wasm (the `aes` crate has no wasm SIMD backend; the Worker built with `+simd128` changed nothing measurable). Both were "
+                "tried once while choosing, outside this script. In CPU terms a safe-mode push costs "
                 f"{max(ours.values()) / 1000:.3f} ms at most of the {FREE_PLAN_CPU_MS:.0f} ms a request may use.")
     # Item 2: the parser.
     safe_native = [(native(f"push {c}"), c) for c in report_workerd.SAFE_CASES if native(f"push {c}") is not None]
