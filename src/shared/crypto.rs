@@ -1,9 +1,9 @@
 //! Crypto primitives the capabilities share: CBC in place and PKCS#7 for both AES schemes (the
 //! push envelope in `push::msg_crypt`, open data in `login::open_data`), the [`CryptoError`]
-//! they report, the sorted SHA-1 of WeChat's signatures and the constant-time hex comparison
-//! every signature check goes through. Pure Rust (RustCrypto), no `worker` types.
+//! they report and the constant-time hex comparison every signature check goes through (the
+//! signatures' sorted SHA-1 is `push::engine::sorted_sha1_hex`). Pure Rust (RustCrypto), no
+//! `worker` types.
 
-use sha1::{Digest, Sha1};
 use std::fmt;
 use subtle::ConstantTimeEq;
 
@@ -96,31 +96,6 @@ pub(crate) fn pkcs7_unpad(plain: &[u8], max_pad: u8) -> Result<(&[u8], u8), Cryp
         return Err(CryptoError::InvalidPadding);
     }
     Ok((content, pad))
-}
-
-/// `hex(sha1(concat(sort(parts))))`: the shape of both push signatures (§8.2, §8.5).
-///
-/// The sort is by bytes, which equals WeChat's lexicographic order for the ASCII values it signs.
-pub fn sha1_hex_sorted(parts: &[&str]) -> String {
-    // Both push signatures sort 3 or 4 parts: sort them on the stack.
-    let mut buf = [""; 4];
-    let mut heap;
-    let sorted: &mut [&str] = match buf.get_mut(..parts.len()) {
-        Some(slots) => {
-            slots.copy_from_slice(parts);
-            slots
-        }
-        None => {
-            heap = parts.to_vec();
-            &mut heap
-        }
-    };
-    sorted.sort_unstable();
-    let mut hasher = Sha1::new();
-    for part in sorted.iter() {
-        hasher.update(part.as_bytes());
-    }
-    hex::encode(hasher.finalize())
 }
 
 /// Compares a computed hex signature with one from a request in constant time.
